@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# THE test command: `deploy/test.sh [extra cargo test args]`.
+#
+# A fresh machine needs only Rust and Python 3 (with pip): this script installs the
+# tools the tests use into <repo>/.tools, runs every test of the workspace against real
+# servers, and then checks that no nats-server the tests started is still running.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$repo_root"
+
+# --- Tools -----------------------------------------------------------------------------
+# The pinned server every test uses, and the previous minor version, which tests use to
+# check that Samla refuses a nats-server older than 2.15.
+deploy/install-nats-server.sh 2.15.1 >/dev/null
+deploy/install-nats-server.sh 2.14.6 >/dev/null
+
+# --- Browser for the dashboard tests ---------------------------------------------------
+# (placeholder: a later issue installs Debian's chromium and chromium-driver here)
+
+# --- Tests -----------------------------------------------------------------------------
+tool_servers="$repo_root/.tools/nats-server-"
+
+# The pids of processes whose command line contains the tool folder path, like
+# `pgrep -f`, but read from /proc so a machine without procps cannot make the check pass
+# silently.
+tool_server_pids() {
+    local cmdline_file pid cmdline
+    for cmdline_file in /proc/[0-9]*/cmdline; do
+        pid="${cmdline_file#/proc/}"
+        pid="${pid%/cmdline}"
+        [[ "$pid" == "$$" ]] && continue
+        cmdline="$(tr '\0' ' ' 2>/dev/null <"$cmdline_file")" || continue
+        if [[ "$cmdline" == *"$tool_servers"* ]]; then
+            echo "$pid"
+        fi
+    done
+}
+
+# Servers already running (another checkout's test run, a developer's `samla up` from
+# the tool folder) are not this run's leftovers.
+servers_before="$(tool_server_pids)"
+
+status=0
+cargo test --workspace --all-targets "$@" || status=$?
+
+# --- No server left behind -------------------------------------------------------------
+# Test servers die with their test process (kill on drop, and `setpriv --pdeathsig` for
+# crashes). The kernel delivers that signal asynchronously, so allow a few seconds.
+leftovers() {
+    local pid
+    for pid in $(tool_server_pids); do
+        if ! grep -qx "$pid" <<<"$servers_before"; then
+            echo "$pid"
+        fi
+    done
+}
+deadline=$((SECONDS + 5))
+left="$(leftovers)"
+while [[ -n "$left" && $SECONDS -lt $deadline ]]; do
+    sleep 0.2
+    left="$(leftovers)"
+done
+if [[ -n "$left" ]]; then
+    echo >&2
+    echo "deploy/test.sh: FAILED: nats-server processes started by this test run are still running:" >&2
+    for pid in $left; do
+        ps -o pid=,args= -p "$pid" >&2 || true
+    done
+    echo "A test leaked a server: samla-testkit's watchdog or a Drop did not kill it." >&2
+    echo "Kill them with: kill $(echo $left)" >&2
+    exit 1
+fi
+
+exit "$status"
