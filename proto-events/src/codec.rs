@@ -31,9 +31,13 @@ pub enum DecodeError {
         field: String,
         reason: String,
     },
-    #[error("unknown kind {kind:?}: this Samla does not know it (see proto-events/schema for the known kinds)")]
+    #[error(
+        "unknown kind {kind:?}: this Samla does not know it (see proto-events/schema for the known kinds)"
+    )]
     UnknownKind { kind: String, id: Option<EventId> },
-    #[error("version {v} of {kind} is newer than this Samla knows (current version {current}); upgrade the reader")]
+    #[error(
+        "version {v} of {kind} is newer than this Samla knows (current version {current}); upgrade the reader"
+    )]
     UnsupportedVersion {
         kind: Kind,
         v: u16,
@@ -185,17 +189,23 @@ fn check_size(bytes: &[u8]) -> Result<(), DecodeError> {
 
 fn malformed(path: String, reason: String) -> DecodeError {
     // serde_path_to_error writes "." for the root. A payload buffered because it came
-    // before `kind` is decoded afterwards; its error then starts with its own path.
-    let field = if path == "." { String::new() } else { path };
-    if field.is_empty()
-        && reason.starts_with("payload")
+    // before `kind` is decoded afterwards; its error then starts with its own path, which
+    // continues the path where it was buffered (the envelope's, or a correction's
+    // `payload.replacement`). Both may be buffered, so there may be two such prefixes.
+    let mut field = if path == "." { String::new() } else { path };
+    let mut reason = reason.as_str();
+    while reason.starts_with("payload")
         && let Some((inner, rest)) = reason.split_once(": ")
         && !inner.contains(' ')
     {
-        return DecodeError::Malformed {
-            field: inner.to_string(),
-            reason: rest.to_string(),
-        };
+        if !field.is_empty() {
+            field.push('.');
+        }
+        field.push_str(inner);
+        reason = rest;
     }
-    DecodeError::Malformed { field, reason }
+    DecodeError::Malformed {
+        field,
+        reason: reason.to_string(),
+    }
 }

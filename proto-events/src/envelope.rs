@@ -162,8 +162,15 @@ impl Serialize for TaggedPayload {
 /// read yet. Kept apart from malformed input so ingest and quarantine can say which.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Unsupported {
-    UnknownKind { kind: String, id: Option<EventId> },
-    NewerVersion { kind: Kind, v: u16, id: Option<EventId> },
+    UnknownKind {
+        kind: String,
+        id: Option<EventId>,
+    },
+    NewerVersion {
+        kind: Kind,
+        v: u16,
+        id: Option<EventId>,
+    },
 }
 
 impl fmt::Display for Unsupported {
@@ -269,11 +276,9 @@ impl PayloadParts {
         if self.v.is_some() {
             return Err(de::Error::duplicate_field("v"));
         }
-        let v: u16 = map.next_value()?;
-        if v == 0 {
-            return Err(de::Error::custom("v must be 1 or more"));
-        }
-        self.v = Some(v);
+        // Refused while the value is read, so the error names the field `v`.
+        let v: std::num::NonZeroU16 = map.next_value()?;
+        self.v = Some(v.get());
         Ok(())
     }
 

@@ -289,12 +289,13 @@ impl LangTag {
     pub fn new(text: impl Into<String>) -> Result<Self, String> {
         let text = text.into();
         let mut parts = text.split('-');
-        let primary_ok = parts
-            .next()
-            .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_lowercase()));
+        let primary_ok = parts.next().is_some_and(|p| {
+            (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_lowercase())
+        });
         let rest_ok = parts.all(|p| {
             (2..=8).contains(&p.len())
-                && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         });
         if primary_ok && rest_ok && text.len() <= 35 {
             Ok(Self(text))

@@ -24,6 +24,7 @@
 pub mod catalogue;
 pub mod codec;
 pub mod envelope;
+pub mod examples;
 pub mod guard;
 pub mod ids;
 pub mod payload;
@@ -37,7 +38,7 @@ pub mod vocab;
 pub use catalogue::{Kind, Payload};
 pub use codec::{DecodeError, decode_json, decode_msgpack, encode_json, encode_msgpack};
 pub use envelope::{AggregateRef, Audience, Envelope, TaggedPayload};
-pub use ids::{AggregateId, AreaCode, EventId, IncidentId, LangTag, Label, OrgId, Text};
+pub use ids::{AggregateId, AreaCode, EventId, IncidentId, Label, LangTag, OrgId, Text};
 pub use subject::{EventSubject, IngestSubject};
 pub use time::Timestamp;
 pub use validate::ValidationError;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::catalogue::{Kind, payload_schema};
 use crate::envelope::{AggregateRef, Audience, TaggedPayload};
-use crate::ids::{AreaCode, EventId, IncidentId, LangTag, Label, OrgId};
+use crate::ids::{AreaCode, EventId, IncidentId, Label, LangTag, OrgId};
 use crate::time::Timestamp;
 use crate::vocab::Status;
 
@@ -46,7 +46,9 @@ pub fn envelope_schema(kind: Option<Kind>) -> Schema {
                 kind.as_str(),
                 kind.current_version(),
                 kind.aggregate_type()
-                    .map_or("that of the superseded event".to_string(), |t| t.as_str().to_string())
+                    .map_or("that of the superseded event".to_string(), |t| t
+                        .as_str()
+                        .to_string())
             ),
             json!({ "const": kind.as_str() }),
             json!({ "const": kind.current_version() }),
@@ -68,14 +70,26 @@ pub fn envelope_schema(kind: Option<Kind>) -> Schema {
     add("id", generator.subschema_for::<EventId>().to_value());
     add("kind", kind_schema);
     add("v", v_schema);
-    add("incident", generator.subschema_for::<IncidentId>().to_value());
+    add(
+        "incident",
+        generator.subschema_for::<IncidentId>().to_value(),
+    );
     add("org", generator.subschema_for::<OrgId>().to_value());
     add("function", generator.subschema_for::<Label>().to_value());
-    add("aggregate", generator.subschema_for::<AggregateRef>().to_value());
-    add("occurred_at", generator.subschema_for::<Timestamp>().to_value());
+    add(
+        "aggregate",
+        generator.subschema_for::<AggregateRef>().to_value(),
+    );
+    add(
+        "occurred_at",
+        generator.subschema_for::<Timestamp>().to_value(),
+    );
     add("status", generator.subschema_for::<Status>().to_value());
     add("audience", generator.subschema_for::<Audience>().to_value());
-    add("correlation", generator.subschema_for::<EventId>().to_value());
+    add(
+        "correlation",
+        generator.subschema_for::<EventId>().to_value(),
+    );
     add("causation", generator.subschema_for::<EventId>().to_value());
     add("area", generator.subschema_for::<AreaCode>().to_value());
     add("lang", generator.subschema_for::<LangTag>().to_value());

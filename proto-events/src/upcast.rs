@@ -16,9 +16,8 @@ pub fn deserialize_older<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Payload, D::Error> {
     match (kind, v) {
-        (Kind::NeedRaised, 1) => {
-            NeedRaisedV1::deserialize(deserializer).map(|old| Payload::NeedRaised(NeedRaised::from(old)))
-        }
+        (Kind::NeedRaised, 1) => NeedRaisedV1::deserialize(deserializer)
+            .map(|old| Payload::NeedRaised(NeedRaised::from(old))),
         _ => Err(serde::de::Error::custom(format_args!(
             "version {v} of {kind} is not known (current version is {})",
             kind.current_version()

@@ -100,7 +100,10 @@ impl Envelope {
                 return Err(ValidationError::new(
                     "audience.orgs",
                     "out_of_range",
-                    format!("lists {} organisations; at most {MAX_AUDIENCE_ORGS}", orgs.len()),
+                    format!(
+                        "lists {} organisations; at most {MAX_AUDIENCE_ORGS}",
+                        orgs.len()
+                    ),
                 ));
             }
         }
@@ -110,7 +113,11 @@ impl Envelope {
 
     /// [`Envelope::validate`] plus the rules that need the clock: an event cannot have
     /// occurred more than `max_future_seconds` after `now`.
-    pub fn validate_at(&self, now: Timestamp, max_future_seconds: i64) -> Result<(), ValidationError> {
+    pub fn validate_at(
+        &self,
+        now: Timestamp,
+        max_future_seconds: i64,
+    ) -> Result<(), ValidationError> {
         self.validate()?;
         if self.occurred_at > now.plus_seconds(max_future_seconds) {
             return Err(ValidationError::new(
@@ -154,7 +161,11 @@ fn check_order(
 
 fn positive(field: String, value: u32) -> Result<(), ValidationError> {
     if value == 0 {
-        return Err(ValidationError::new(field, "out_of_range", "must be at least 1"));
+        return Err(ValidationError::new(
+            field,
+            "out_of_range",
+            "must be at least 1",
+        ));
     }
     Ok(())
 }
@@ -170,12 +181,17 @@ fn check_payload_rules(payload: &Payload, p: &str) -> Result<(), ValidationError
             Some(night) if night > x.beds => Err(ValidationError::new(
                 format!("{p}.night_only_beds"),
                 "inconsistent",
-                format!("{night} night-only beds exceed the {} beds declared", x.beds),
+                format!(
+                    "{night} night-only beds exceed the {} beds declared",
+                    x.beds
+                ),
             )),
             _ => Ok(()),
         },
         Payload::OccupancyReported(x) => match x.capacity {
-            Some(capacity) if u64::from(x.occupied) + u64::from(x.reserved) > u64::from(capacity) => {
+            Some(capacity)
+                if u64::from(x.occupied) + u64::from(x.reserved) > u64::from(capacity) =>
+            {
                 Err(ValidationError::new(
                     format!("{p}.occupied"),
                     "inconsistent",
@@ -189,7 +205,13 @@ fn check_payload_rules(payload: &Payload, p: &str) -> Result<(), ValidationError
         },
         Payload::HousingOffered(x) => {
             positive(format!("{p}.beds"), x.beds)?;
-            check_order(p, "available_from", x.available_from, "available_until", x.available_until)
+            check_order(
+                p,
+                "available_from",
+                x.available_from,
+                "available_until",
+                x.available_until,
+            )
         }
         Payload::OfferAnswered(_) => Ok(()),
         Payload::NeedRaised(x) => positive(format!("{p}.quantity"), x.quantity),
@@ -197,7 +219,13 @@ fn check_payload_rules(payload: &Payload, p: &str) -> Result<(), ValidationError
         Payload::ResourceOffered(x) => {
             positive(format!("{p}.quantity"), x.quantity)?;
             match x.available_from {
-                Some(from) => check_order(p, "available_from", from, "available_until", x.available_until),
+                Some(from) => check_order(
+                    p,
+                    "available_from",
+                    from,
+                    "available_until",
+                    x.available_until,
+                ),
                 None => Ok(()),
             }
         }
@@ -217,12 +245,20 @@ fn check_payload_rules(payload: &Payload, p: &str) -> Result<(), ValidationError
             "out_of_range",
             format!("level {} is outside 1-3", x.level),
         )),
-        Payload::SituationReported(x) => {
-            check_order(p, "period_from", x.period_from, "period_to", Some(x.period_to))
-        }
-        Payload::ArrivalsReported(x) => {
-            check_order(p, "period_from", x.period_from, "period_to", Some(x.period_to))
-        }
+        Payload::SituationReported(x) => check_order(
+            p,
+            "period_from",
+            x.period_from,
+            "period_to",
+            Some(x.period_to),
+        ),
+        Payload::ArrivalsReported(x) => check_order(
+            p,
+            "period_from",
+            x.period_from,
+            "period_to",
+            Some(x.period_to),
+        ),
         Payload::AlertIssued(x) if x.areas.is_empty() => Err(ValidationError::new(
             format!("{p}.areas"),
             "invalid",
@@ -282,4 +318,3 @@ fn guard_value(value: &serde_json::Value, path: &mut String) -> Result<(), Valid
         _ => Ok(()),
     }
 }
-

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{LangTag, Label, OrgId, Text};
+use crate::ids::{Label, LangTag, OrgId, Text};
 use crate::time::Timestamp;
 use crate::vocab::{Fulfilment, NeedCategory, Unit, Urgency};
 

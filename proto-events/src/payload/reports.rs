@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AreaCode, LangTag, Label, OrgId, Text};
+use crate::ids::{AreaCode, Label, LangTag, OrgId, Text};
 use crate::time::Timestamp;
 use crate::vocab::{
-    AlertCertainty, AlertMessageType, AlertScope, AlertSeverity, AlertUrgency, BedType,
-    Confidence, EmergencyDepartmentStatus, FacilityStatus, ReportVersion, ServiceKind, Severity,
+    AlertCertainty, AlertMessageType, AlertScope, AlertSeverity, AlertUrgency, BedType, Confidence,
+    EmergencyDepartmentStatus, FacilityStatus, ReportVersion, ServiceKind, Severity,
 };
 
 /// Counts of people in a situation report or an arrivals report: "to date" figures are
