@@ -1,0 +1,590 @@
+//! The projector service: pull, decode, fold, write — and rebuild when it must.
+//!
+//! One task tails the log from the checkpoint + 1 into a bounded channel (so batching
+//! never cancels a read half-way). The engine takes what is there (up to
+//! [`EngineConfig::batch_max`]), prepares it, fetches any superseded events it needs,
+//! folds the batch in memory under a short write lock, then writes the changed rows, the
+//! id index and the checkpoint in one atomic sled batch. Readers (the API) read the
+//! in-memory models through [`Projector::read`]; sled is what a restart loads.
+//!
+//! On start the read models are rebuilt from the log — into a fresh folder beside the live
+//! one, swapped in only at the head — when the fold version or the log identity changed,
+//! the stored models cannot be read, or the checkpoint is ahead of the log's last sequence
+//! (a log restored from an older backup). While that happens [`Projector::state`] says
+//! `rebuilding`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use proto_events::{Envelope, Timestamp};
+use samla_log::{Log, ReadFilter, ReadRange};
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::error::ProjectorError;
+use crate::folder::Folder;
+use crate::models::{FOLD_NAME, FOLD_VERSION, ReadModels};
+use crate::prepare::{Prepared, RawEvent, prepare};
+use crate::store::{KvStore, SledStore};
+use crate::visibility::{SliceId, slice_of};
+
+const CURRENT_FILE: &str = "CURRENT";
+const FOLD_KEY: &[u8] = b"meta/fold";
+const IDENTITY_KEY: &[u8] = b"meta/log_identity";
+
+/// Settings of one projector.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The folder that holds the read models (`<data>/read-models`).
+    pub data_dir: PathBuf,
+    /// The most events folded and written in one batch.
+    pub batch_max: usize,
+}
+
+impl EngineConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            batch_max: 2000,
+        }
+    }
+}
+
+/// Whether the read models can be trusted as current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadyState {
+    /// At the head of the log (within the last batch).
+    Ready,
+    /// Behind the head, applying.
+    CatchingUp,
+    /// Building fresh read models from the log; what is served (if anything) is the old
+    /// picture.
+    Rebuilding,
+}
+
+impl ReadyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadyState::Ready => "ready",
+            ReadyState::CatchingUp => "catching_up",
+            ReadyState::Rebuilding => "rebuilding",
+        }
+    }
+}
+
+/// What one applied event changed, for live streams.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangedEvent {
+    pub seq: u64,
+    pub recorded_at: Timestamp,
+    pub slice: SliceId,
+    /// Members of a restricted slice (empty for the network).
+    pub members: Vec<proto_events::OrgId>,
+    pub envelope: Arc<Envelope>,
+}
+
+/// Published after each batch is applied.
+#[derive(Debug, Clone)]
+pub struct ChangeNotice {
+    /// The checkpoint after the batch.
+    pub applied_seq: u64,
+    pub events: Vec<ChangedEvent>,
+}
+
+/// Figures for metrics.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub applied_seq: AtomicU64,
+    pub head_seq: AtomicU64,
+    pub applied_events: AtomicU64,
+    pub quarantined_events: AtomicU64,
+    pub skipped_events: AtomicU64,
+    pub batches: AtomicU64,
+}
+
+struct Shared {
+    folder: Folder,
+    state: ReadyState,
+}
+
+/// A handle on a running projector: readers, state, notices, metrics. Cheap to clone.
+#[derive(Clone)]
+pub struct Projector {
+    shared: Arc<RwLock<Shared>>,
+    notices: broadcast::Sender<ChangeNotice>,
+    applied: watch::Sender<u64>,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for Projector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Projector")
+            .field("applied_seq", &self.applied_seq())
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+impl Default for Projector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Projector {
+    pub fn new() -> Self {
+        let (notices, _) = broadcast::channel(1024);
+        let (applied, _) = watch::channel(0);
+        Self {
+            shared: Arc::new(RwLock::new(Shared {
+                folder: Folder::new(),
+                state: ReadyState::CatchingUp,
+            })),
+            notices,
+            applied,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+
+    /// Runs `f` on the current read models.
+    pub fn read<T>(&self, f: impl FnOnce(&ReadModels) -> T) -> T {
+        let shared = self
+            .shared
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner());
+        f(&shared.folder.models)
+    }
+
+    pub fn state(&self) -> ReadyState {
+        self.shared.read().unwrap_or_else(|p| p.into_inner()).state
+    }
+
+    pub fn applied_seq(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// Change notices after each batch.
+    pub fn subscribe(&self) -> broadcast::Receiver<ChangeNotice> {
+        self.notices.subscribe()
+    }
+
+    /// Waits until the read models applied `seq` (or `deadline` passes); returns whether
+    /// they did. For "read your own write" without sleeping.
+    pub async fn wait_for_seq(&self, seq: u64, deadline: Duration) -> bool {
+        let mut applied = self.applied.subscribe();
+        let wait = applied.wait_for(|applied| *applied >= seq);
+        matches!(tokio::time::timeout(deadline, wait).await, Ok(Ok(_)))
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}
+
+/// Why the read models must be rebuilt, if they must.
+fn rebuild_reason(
+    store: &SledStore,
+    folder: &Folder,
+    log: &Log,
+    head_seq: u64,
+) -> Result<Option<String>, ProjectorError> {
+    let fold = store.get(FOLD_KEY)?;
+    let expected_fold = format!("{FOLD_NAME}/{FOLD_VERSION}");
+    let identity = log.identity().to_string();
+    if folder.applied_seq() == 0 && fold.is_none() {
+        return Ok(None); // fresh folder
+    }
+    if fold.as_deref() != Some(expected_fold.as_bytes()) {
+        return Ok(Some(format!(
+            "the fold changed ({} → {expected_fold})",
+            fold.map_or("none".into(), |f| String::from_utf8_lossy(&f).into_owned())
+        )));
+    }
+    let stored_identity = store.get(IDENTITY_KEY)?;
+    if stored_identity.as_deref() != Some(identity.as_bytes()) {
+        return Ok(Some(format!(
+            "the log is another one ({} → {identity})",
+            stored_identity.map_or("none".into(), |f| String::from_utf8_lossy(&f).into_owned())
+        )));
+    }
+    if folder.applied_seq() > head_seq {
+        return Ok(Some(format!(
+            "the checkpoint {} is ahead of the log's last sequence {head_seq} (was the log restored from an older backup?)",
+            folder.applied_seq()
+        )));
+    }
+    Ok(None)
+}
+
+/// The folder currently in use, from `CURRENT` (`models-1` when none).
+fn current_folder(data_dir: &Path) -> PathBuf {
+    let name = std::fs::read_to_string(data_dir.join(CURRENT_FILE))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty() && !s.contains('/'))
+        .unwrap_or_else(|| "models-1".to_string());
+    data_dir.join(name)
+}
+
+/// Points `CURRENT` at `folder` atomically (write a temporary file, rename it).
+fn set_current(data_dir: &Path, folder: &Path) -> Result<(), ProjectorError> {
+    let name = folder
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| ProjectorError::Storage(format!("bad folder {}", folder.display())))?;
+    let temporary = data_dir.join(format!("{CURRENT_FILE}.tmp"));
+    std::fs::write(&temporary, format!("{name}\n"))
+        .map_err(|e| ProjectorError::Storage(e.to_string()))?;
+    std::fs::rename(&temporary, data_dir.join(CURRENT_FILE))
+        .map_err(|e| ProjectorError::Storage(e.to_string()))
+}
+
+/// A folder name not used yet: `models-<n+1>`.
+fn next_folder(data_dir: &Path, current: &Path) -> PathBuf {
+    let number = current
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("models-"))
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    data_dir.join(format!("models-{}", number + 1))
+}
+
+/// Opens the current folder and loads it, or says why it cannot be used.
+fn open_and_load(folder: &Path) -> Result<(SledStore, Folder), ProjectorError> {
+    let store = SledStore::open(folder)?;
+    let loaded = Folder::load(&store)?;
+    Ok((store, loaded))
+}
+
+/// Runs the projector until `shutdown` fires: opens (or rebuilds) the read models in
+/// `config.data_dir`, then follows the log. Readers use `projector` meanwhile.
+pub async fn run(
+    projector: Projector,
+    log: Log,
+    config: EngineConfig,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), ProjectorError> {
+    run_returning_store(projector, log, config, shutdown)
+        .await
+        .map(drop)
+}
+
+/// [`run`], handing back the read-model store once stopped (still open, flushed).
+async fn run_returning_store(
+    projector: Projector,
+    log: Log,
+    config: EngineConfig,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<Option<SledStore>, ProjectorError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| ProjectorError::Storage(e.to_string()))?;
+    let head = log.head().await?;
+    projector
+        .metrics
+        .head_seq
+        .store(head.last_seq, Ordering::Relaxed);
+    let current = current_folder(&config.data_dir);
+    let (mut store, folder) = match open_and_load(&current) {
+        Ok((store, folder)) => match rebuild_reason(&store, &folder, &log, head.last_seq)? {
+            None => (store, folder),
+            Some(reason) => {
+                tracing::warn!(%reason, "rebuilding the read models from the log");
+                // Serve the old picture while the new one is built.
+                install(&projector, folder, ReadyState::Rebuilding);
+                drop(store);
+                rebuild(&projector, &log, &config, &current, &mut shutdown).await?
+            }
+        },
+        Err(error) => {
+            tracing::warn!(%error, "the read models cannot be read; rebuilding them from the log");
+            install(&projector, Folder::new(), ReadyState::Rebuilding);
+            rebuild(&projector, &log, &config, &current, &mut shutdown).await?
+        }
+    };
+    if *shutdown.borrow() {
+        return Ok(None);
+    }
+    mark_store(&mut store, &log)?;
+    let state = if folder.applied_seq() >= head.last_seq {
+        ReadyState::Ready
+    } else {
+        ReadyState::CatchingUp
+    };
+    install(&projector, folder, state);
+    follow(&projector, &log, &mut store, &config, &mut shutdown).await?;
+    store.flush()?;
+    Ok(Some(store))
+}
+
+fn install(projector: &Projector, folder: Folder, state: ReadyState) {
+    let applied = folder.applied_seq();
+    {
+        let mut shared = projector.shared.write().unwrap_or_else(|p| p.into_inner());
+        shared.folder = folder;
+        shared.state = state;
+    }
+    projector
+        .metrics
+        .applied_seq
+        .store(applied, Ordering::Relaxed);
+    projector.applied.send_replace(applied);
+}
+
+fn mark_store(store: &mut SledStore, log: &Log) -> Result<(), ProjectorError> {
+    store.apply(vec![
+        (
+            FOLD_KEY.to_vec(),
+            Some(format!("{FOLD_NAME}/{FOLD_VERSION}").into_bytes()),
+        ),
+        (
+            IDENTITY_KEY.to_vec(),
+            Some(log.identity().to_string().into_bytes()),
+        ),
+    ])
+}
+
+/// Builds fresh read models from the whole log into a new folder beside `current`, and
+/// swaps them in once they reach the head.
+async fn rebuild(
+    projector: &Projector,
+    log: &Log,
+    config: &EngineConfig,
+    current: &Path,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(SledStore, Folder), ProjectorError> {
+    let fresh = next_folder(&config.data_dir, current);
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh).map_err(|e| ProjectorError::Storage(e.to_string()))?;
+    }
+    let mut store = SledStore::open(&fresh)?;
+    mark_store(&mut store, log)?;
+    let mut building = Folder::new();
+    // Read to the head, then to the new head, until a pass finds nothing new: the swap
+    // happens at the head, and following the tail covers the rest.
+    loop {
+        let from = building.applied_seq() + 1;
+        let target = log.head().await?.last_seq;
+        if target < from {
+            break;
+        }
+        let mut records = log.read(ReadRange::span(from, target)).await?;
+        let mut batch: Vec<RawEvent> = Vec::with_capacity(config.batch_max);
+        loop {
+            if *shutdown.borrow() {
+                return Err(ProjectorError::Stopped);
+            }
+            let next = records.next().await;
+            let done = next.is_none();
+            if let Some(record) = next {
+                batch.push(RawEvent::from(record?));
+            }
+            if batch.len() >= config.batch_max || (done && !batch.is_empty()) {
+                let raws = std::mem::take(&mut batch);
+                let prepared: Vec<Prepared> = raws.iter().map(prepare).collect();
+                let fetched = fetch(log, building.wanted(&prepared)).await?;
+                let outcome = building.apply_batch(prepared, &fetched);
+                let changes = building.drain_changes();
+                tokio::task::block_in_place(|| store.apply(changes))?;
+                projector
+                    .metrics
+                    .applied_events
+                    .fetch_add(outcome.applied, Ordering::Relaxed);
+            }
+            if done {
+                break;
+            }
+        }
+    }
+    store.flush()?;
+    set_current(&config.data_dir, &fresh)?;
+    if current != fresh && current.exists() {
+        // The old folder is no longer pointed at; removing it is tidy-up, not correctness.
+        let _ = std::fs::remove_dir_all(current);
+    }
+    tracing::info!(applied = building.applied_seq(), folder = %fresh.display(), "rebuild reached the head; swapped in");
+    Ok((store, building))
+}
+
+/// Stored events by sequence (the ones a batch's corrections supersede), prepared.
+async fn fetch(log: &Log, seqs: Vec<u64>) -> Result<HashMap<u64, Prepared>, ProjectorError> {
+    let mut fetched = HashMap::new();
+    for seq in seqs {
+        let records = log
+            .read(ReadRange::span(seq, seq))
+            .await?
+            .collect_all()
+            .await?;
+        for record in records {
+            let raw = RawEvent::from(record);
+            fetched.insert(raw.seq, prepare(&raw));
+        }
+    }
+    Ok(fetched)
+}
+
+/// Follows the log from the checkpoint, batch by batch, until shutdown.
+async fn follow(
+    projector: &Projector,
+    log: &Log,
+    store: &mut SledStore,
+    config: &EngineConfig,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), ProjectorError> {
+    let start = projector.applied_seq() + 1;
+    let (sender, mut receiver) = mpsc::channel::<RawEvent>(config.batch_max * 4);
+    let mut tail = log.tail(start, ReadFilter::All)?;
+    let reader = tokio::spawn(async move {
+        loop {
+            match tail.next().await {
+                Ok(record) => {
+                    if sender.send(RawEvent::from(record)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "reading the log"),
+            }
+        }
+    });
+    let head_watch = {
+        let log = log.clone();
+        let metrics = projector.metrics.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Ok(head) = log.head().await {
+                    metrics.head_seq.store(head.last_seq, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    };
+    let mut last_flush = Instant::now();
+    let result = loop {
+        let first = tokio::select! {
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() { break Ok(()); }
+                continue;
+            }
+            raw = receiver.recv() => match raw {
+                Some(raw) => raw,
+                None => break Err(ProjectorError::Stopped),
+            },
+        };
+        let mut raws = vec![first];
+        while raws.len() < config.batch_max {
+            match receiver.try_recv() {
+                Ok(raw) => raws.push(raw),
+                Err(_) => break,
+            }
+        }
+        if let Err(error) = apply_raws(projector, log, store, raws).await {
+            break Err(error);
+        }
+        if last_flush.elapsed() > Duration::from_secs(1) {
+            store.flush()?;
+            last_flush = Instant::now();
+        }
+    };
+    reader.abort();
+    head_watch.abort();
+    result
+}
+
+/// Prepares, folds and writes one batch, then publishes its notice.
+async fn apply_raws(
+    projector: &Projector,
+    log: &Log,
+    store: &mut SledStore,
+    raws: Vec<RawEvent>,
+) -> Result<(), ProjectorError> {
+    let prepared: Vec<Prepared> = raws.iter().map(prepare).collect();
+    let wanted = {
+        let shared = projector.shared.read().unwrap_or_else(|p| p.into_inner());
+        shared.folder.wanted(&prepared)
+    };
+    let fetched = fetch(log, wanted).await?;
+    let events: Vec<ChangedEvent> = prepared
+        .iter()
+        .filter_map(|p| match p {
+            Prepared::Usable(usable) => {
+                let (slice, members) = slice_of(&usable.envelope);
+                Some(ChangedEvent {
+                    seq: usable.seq,
+                    recorded_at: usable.recorded_at,
+                    slice,
+                    members: members.map(|m| m.into_iter().collect()).unwrap_or_default(),
+                    envelope: Arc::new(usable.envelope.clone()),
+                })
+            }
+            Prepared::Quarantined(_) => None,
+        })
+        .collect();
+    let (outcome, changes) = {
+        let mut shared = projector.shared.write().unwrap_or_else(|p| p.into_inner());
+        let outcome = shared.folder.apply_batch(prepared, &fetched);
+        let changes = shared.folder.drain_changes();
+        let head = projector.metrics.head_seq.load(Ordering::Relaxed);
+        if shared.state != ReadyState::Rebuilding {
+            shared.state = if outcome.last_seq >= head {
+                ReadyState::Ready
+            } else {
+                ReadyState::CatchingUp
+            };
+        }
+        (outcome, changes)
+    };
+    tokio::task::block_in_place(|| store.apply(changes))?;
+    let metrics = &projector.metrics;
+    metrics
+        .applied_events
+        .fetch_add(outcome.applied, Ordering::Relaxed);
+    metrics
+        .quarantined_events
+        .fetch_add(outcome.quarantined, Ordering::Relaxed);
+    metrics
+        .skipped_events
+        .fetch_add(outcome.skipped, Ordering::Relaxed);
+    metrics.batches.fetch_add(1, Ordering::Relaxed);
+    if outcome.last_seq > 0 {
+        metrics
+            .applied_seq
+            .store(outcome.last_seq, Ordering::Relaxed);
+        let head = metrics.head_seq.load(Ordering::Relaxed);
+        if outcome.last_seq > head {
+            metrics.head_seq.store(outcome.last_seq, Ordering::Relaxed);
+        }
+        projector.applied.send_replace(outcome.last_seq);
+    }
+    // Nobody listening is fine: live streams subscribe when they connect.
+    let _ = projector.notices.send(ChangeNotice {
+        applied_seq: outcome.last_seq,
+        events,
+    });
+    Ok(())
+}
+
+/// Runs the projector headless until it has applied the log's head as it was at start,
+/// stops it, and returns the digest of its read models and its checkpoint. For the crash
+/// tests and `samla digest`.
+pub async fn catch_up_and_digest(
+    log: Log,
+    config: EngineConfig,
+) -> Result<(String, u64), ProjectorError> {
+    let projector = Projector::new();
+    let head = log.head().await?.last_seq;
+    let (stop, stopped) = watch::channel(false);
+    let service = tokio::spawn(run_returning_store(projector.clone(), log, config, stopped));
+    let reached = projector
+        .wait_for_seq(head, Duration::from_secs(24 * 3600))
+        .await;
+    let _ = stop.send(true);
+    let store = service.await.map_err(|error| {
+        ProjectorError::Storage(format!("the projector task failed: {error}"))
+    })??;
+    match store {
+        Some(store) if reached || head == 0 => Ok((store.digest()?, store.checkpoint()?)),
+        _ => Err(ProjectorError::Stopped),
+    }
+}

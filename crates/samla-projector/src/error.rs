@@ -1,0 +1,19 @@
+//! The projector's one error type.
+
+use samla_log::LogError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectorError {
+    /// The read-model store could not be opened, read or written.
+    #[error("read-model storage: {0}")]
+    Storage(String),
+    /// Stored read models cannot be read back: rebuild them from the log.
+    #[error("read models are corrupt and must be rebuilt: {0}")]
+    Corrupt(String),
+    /// The log could not be read; retry when NATS is back.
+    #[error("the log is unavailable: {0}")]
+    Log(#[from] LogError),
+    /// Shutting down.
+    #[error("stopped")]
+    Stopped,
+}

@@ -1,0 +1,334 @@
+//! The read models and the one pure fold that feeds them all.
+//!
+//! [`ReadModels::apply`] takes a [`Recorded`] event and changes rows in memory: no I/O, no
+//! clock, no randomness, so every replica that applies the same log holds the same bytes.
+//! Each model is a module with a row type and an `effect` function that applies an event
+//! (or undoes it, for corrections and retractions) to the row of its aggregate in the
+//! event's audience slice. Time-based answers (age, overdue, expired claims) are not
+//! stored: views compute them from a `now` at query time.
+//!
+//! A correction undoes the superseded event's effect (with the payload in force) and
+//! applies the replacement in the superseded event's position; a retraction only undoes.
+
+pub mod issues;
+pub mod needs;
+pub mod network;
+pub mod quarantine;
+pub mod reports;
+pub mod resources;
+pub mod sites;
+pub mod timeline;
+
+use std::collections::BTreeSet;
+
+use proto_events::{Envelope, OrgId, Payload, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ProjectorError;
+use crate::gauge::Gauge;
+use crate::recorded::Recorded;
+use crate::store::Change;
+use crate::table::{RowKey, Scope, Table, TableKey};
+use crate::visibility::{SliceId, slice_of};
+
+/// The name and version of the fold. Bump the version whenever any model's rows or rules
+/// change: replicas then rebuild from the log instead of mixing two versions.
+pub const FOLD_NAME: &str = "samla-read-models";
+pub const FOLD_VERSION: u32 = 1;
+
+/// Apply an event, or undo one (for a correction or retraction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Apply,
+    Undo,
+}
+
+impl Effect {
+    /// +1 or -1 for counters.
+    pub fn sign(self) -> i64 {
+        match self {
+            Effect::Apply => 1,
+            Effect::Undo => -1,
+        }
+    }
+}
+
+/// Where an effect lands: the sequence gauges are set at (a correction uses the
+/// superseded event's), and the event that causes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Position {
+    /// The sequence gauge values are set (or retracted) at.
+    pub gauge_seq: u64,
+    /// The sequence of the event being applied now (the correction's own, for a correction).
+    pub event_seq: u64,
+    /// When the effect's event happened (the superseded event's for a correction).
+    pub occurred_at: Timestamp,
+    pub recorded_at: Timestamp,
+}
+
+/// Sets a gauge on apply, retracts its value on undo.
+pub fn put<T>(gauge: &mut Gauge<T>, at: &Position, effect: Effect, value: T) {
+    match effect {
+        Effect::Apply => gauge.set(at.gauge_seq, value),
+        Effect::Undo => gauge.retract(at.gauge_seq),
+    }
+}
+
+/// Rows every aggregate row carries: the last event on it (in this slice) and where the
+/// aggregate is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Common {
+    /// The last event on this aggregate in this slice: what `expected_seq` is compared with.
+    pub last_seq: u64,
+    pub area: Gauge<String>,
+    /// The organisation that created the aggregate (its first event's emitter).
+    pub owner: Gauge<OrgId>,
+}
+
+impl Common {
+    pub fn touch(&mut self, envelope: &Envelope, at: &Position, effect: Effect) {
+        if effect == Effect::Apply {
+            self.last_seq = self.last_seq.max(at.event_seq);
+        }
+        put(
+            &mut self.area,
+            at,
+            effect,
+            envelope.area.as_str().to_string(),
+        );
+        if self.owner.is_empty() || effect == Effect::Undo {
+            put(&mut self.owner, at, effect, envelope.org.clone());
+        }
+    }
+}
+
+/// The members of a restricted slice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SliceRow {
+    pub members: BTreeSet<OrgId>,
+}
+
+/// The key of a slice's registry row: `m/slices/<incident>/<slice>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SliceKey {
+    pub incident: proto_events::IncidentId,
+    pub slice: SliceId,
+}
+
+impl TableKey for SliceKey {
+    fn encode(&self, table: &str) -> Vec<u8> {
+        format!("m/{table}/{}/{}", self.incident, self.slice).into_bytes()
+    }
+    fn decode(rest: &str) -> Option<Self> {
+        let (incident, slice) = rest.split_once('/')?;
+        Some(SliceKey {
+            incident: proto_events::IncidentId::new(incident).ok()?,
+            slice: SliceId::parse(slice)?,
+        })
+    }
+}
+
+/// Every read model, in memory.
+#[derive(Debug, Clone)]
+pub struct ReadModels {
+    pub slices: Table<SliceKey, SliceRow>,
+    pub sites: Table<RowKey, sites::SiteRow>,
+    pub offers: Table<RowKey, sites::OfferRow>,
+    pub needs: Table<RowKey, needs::NeedRow>,
+    pub resources: Table<RowKey, resources::ResourceRow>,
+    pub issues: Table<RowKey, issues::IssueRow>,
+    pub reports: reports::Reports,
+    pub network: network::Network,
+    pub timeline: timeline::Timeline,
+    pub quarantine: quarantine::Quarantine,
+}
+
+impl Default for ReadModels {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReadModels {
+    pub fn new() -> Self {
+        Self {
+            slices: Table::new("slices"),
+            sites: Table::new("sites"),
+            offers: Table::new("offers"),
+            needs: Table::new("needs"),
+            resources: Table::new("resources"),
+            issues: Table::new("issues"),
+            reports: reports::Reports::new(),
+            network: network::Network::new(),
+            timeline: timeline::Timeline::new(),
+            quarantine: quarantine::Quarantine::new(),
+        }
+    }
+
+    /// Folds one recorded event into every read model. Pure.
+    ///
+    /// The engine guarantees: the event decoded and validated, its subject matches its
+    /// envelope, its id was not applied before, and a correction or retraction carries the
+    /// event it supersedes (same organisation, aggregate and audience).
+    pub fn apply(&mut self, recorded: &Recorded<'_>) {
+        let envelope = recorded.envelope;
+        let (slice, members) = slice_of(envelope);
+        if let Some(members) = members {
+            self.slices
+                .row_mut(SliceKey {
+                    incident: envelope.incident.clone(),
+                    slice: slice.clone(),
+                })
+                .members = members;
+        }
+        let key = RowKey {
+            scope: Scope {
+                incident: envelope.incident.clone(),
+                status: envelope.status,
+            },
+            id: envelope.aggregate.id.as_str().to_string(),
+            slice,
+        };
+        self.timeline.record(&key, recorded.seq);
+        match (&envelope.payload, recorded.superseded) {
+            (Payload::EventCorrected(correction), Some(superseded)) => {
+                let at = Position {
+                    gauge_seq: superseded.seq,
+                    event_seq: recorded.seq,
+                    occurred_at: superseded.envelope.occurred_at,
+                    recorded_at: recorded.recorded_at,
+                };
+                self.effect(
+                    &key,
+                    &superseded.envelope,
+                    &superseded.envelope.payload,
+                    &at,
+                    Effect::Undo,
+                );
+                self.effect(
+                    &key,
+                    &superseded.envelope,
+                    &correction.replacement.0,
+                    &at,
+                    Effect::Apply,
+                );
+            }
+            (Payload::EventRetracted(_), Some(superseded)) => {
+                let at = Position {
+                    gauge_seq: superseded.seq,
+                    event_seq: recorded.seq,
+                    occurred_at: superseded.envelope.occurred_at,
+                    recorded_at: recorded.recorded_at,
+                };
+                self.effect(
+                    &key,
+                    &superseded.envelope,
+                    &superseded.envelope.payload,
+                    &at,
+                    Effect::Undo,
+                );
+            }
+            (Payload::EventCorrected(_) | Payload::EventRetracted(_), None) => {
+                // The engine quarantines these before they reach the fold.
+            }
+            (payload, _) => {
+                let at = Position {
+                    gauge_seq: recorded.seq,
+                    event_seq: recorded.seq,
+                    occurred_at: envelope.occurred_at,
+                    recorded_at: recorded.recorded_at,
+                };
+                self.effect(&key, envelope, payload, &at, Effect::Apply);
+            }
+        }
+    }
+
+    /// Applies or undoes one payload's effect on the aggregate at `key`. `envelope` gives
+    /// the emitter, area and audience; `payload` may be a correction's replacement.
+    fn effect(
+        &mut self,
+        key: &RowKey,
+        envelope: &Envelope,
+        payload: &Payload,
+        at: &Position,
+        effect: Effect,
+    ) {
+        sites::effect(
+            &mut self.sites,
+            &mut self.offers,
+            key,
+            envelope,
+            payload,
+            at,
+            effect,
+        );
+        needs::effect(&mut self.needs, key, envelope, payload, at, effect);
+        resources::effect(&mut self.resources, key, envelope, payload, at, effect);
+        issues::effect(&mut self.issues, key, envelope, payload, at, effect);
+        self.reports.effect(key, envelope, payload, at, effect);
+        self.network.effect(key, envelope, payload, at, effect);
+    }
+
+    /// Every change since the last drain, encoded for the store.
+    pub fn drain_changes(&mut self) -> Vec<Change> {
+        let mut out = Vec::new();
+        self.slices.drain_changes(&mut out);
+        self.sites.drain_changes(&mut out);
+        self.offers.drain_changes(&mut out);
+        self.needs.drain_changes(&mut out);
+        self.resources.drain_changes(&mut out);
+        self.issues.drain_changes(&mut out);
+        self.reports.drain_changes(&mut out);
+        self.network.drain_changes(&mut out);
+        self.timeline.drain_changes(&mut out);
+        self.quarantine.drain_changes(&mut out);
+        out
+    }
+
+    /// Loads one stored read-model entry at start-up, routing it by its table name.
+    pub fn load(&mut self, key: &[u8], value: &[u8]) -> Result<(), ProjectorError> {
+        let text = std::str::from_utf8(key)
+            .map_err(|_| ProjectorError::Corrupt("a read-model key is not UTF-8".into()))?;
+        let table = text
+            .strip_prefix("m/")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_default();
+        match table {
+            "slices" => self.slices.load(key, value),
+            "sites" => self.sites.load(key, value),
+            "offers" => self.offers.load(key, value),
+            "needs" => self.needs.load(key, value),
+            "resources" => self.resources.load(key, value),
+            "issues" => self.issues.load(key, value),
+            other => {
+                if self.reports.owns(other) {
+                    self.reports.load(key, value)
+                } else if self.network.owns(other) {
+                    self.network.load(key, value)
+                } else if self.timeline.owns(other) {
+                    self.timeline.load(key, value)
+                } else if self.quarantine.owns(other) {
+                    self.quarantine.load(key, value)
+                } else {
+                    Err(ProjectorError::Corrupt(format!(
+                        "{text}: unknown read-model table"
+                    )))
+                }
+            }
+        }
+    }
+
+    /// The members of a restricted slice.
+    pub fn slice_members(
+        &self,
+        incident: &proto_events::IncidentId,
+        slice: &SliceId,
+    ) -> Option<&BTreeSet<OrgId>> {
+        self.slices
+            .get(&SliceKey {
+                incident: incident.clone(),
+                slice: slice.clone(),
+            })
+            .map(|row| &row.members)
+    }
+}

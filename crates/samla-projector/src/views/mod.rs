@@ -1,0 +1,152 @@
+//! Views: what a viewer sees, merged from the slices it may see at query time.
+//!
+//! Every view takes the [`ReadModels`], a [`Scope`] (incident and status), a [`Viewer`]
+//! and, where time matters, a `now` (the wall clock live, T in a replay). Views are plain
+//! data for the API to serialise; they compute ages, overdue flags and expired claims
+//! from `now`, never from the clock.
+
+pub mod sites;
+
+use std::collections::HashSet;
+
+use proto_events::OrgId;
+
+use crate::models::ReadModels;
+use crate::table::{RowKey, Scope, Table};
+use crate::visibility::{SliceId, Viewer};
+
+/// The slices one viewer may see in one scope.
+#[derive(Debug, Clone)]
+pub struct VisibleSlices {
+    network: bool,
+    restricted: HashSet<SliceId>,
+}
+
+impl VisibleSlices {
+    /// Works out which slices `viewer` may see in `scope`.
+    pub fn new(models: &ReadModels, scope: &Scope, viewer: &Viewer) -> Self {
+        let network_member = match viewer {
+            Viewer::Org(org) => models.network.is_member(scope, org),
+            Viewer::Share | Viewer::Operator => true,
+        };
+        let restricted = models
+            .slices
+            .iter()
+            .filter(|(key, _)| key.incident == scope.incident)
+            .filter(|(key, row)| viewer.sees(&key.slice, Some(&row.members), network_member))
+            .map(|(key, _)| key.slice.clone())
+            .collect();
+        Self {
+            network: viewer.sees(&SliceId::network(), None, network_member),
+            restricted,
+        }
+    }
+
+    pub fn contains(&self, slice: &SliceId) -> bool {
+        if slice.is_network() {
+            self.network
+        } else {
+            self.restricted.contains(slice)
+        }
+    }
+}
+
+/// One aggregate's rows in the slices a viewer may see.
+#[derive(Debug)]
+pub struct Merged<'a, V> {
+    pub id: String,
+    pub rows: Vec<&'a V>,
+}
+
+/// Every aggregate of `table` in `scope` with at least one visible row, in id order, its
+/// visible rows gathered (rows of one aggregate sort together by key).
+pub fn merged<'a, V>(
+    table: &'a Table<RowKey, V>,
+    scope: &Scope,
+    visible: &VisibleSlices,
+) -> Vec<Merged<'a, V>>
+where
+    V: serde::Serialize + serde::de::DeserializeOwned + Default,
+{
+    let start = RowKey {
+        scope: scope.clone(),
+        id: String::new(),
+        slice: SliceId::network(),
+    };
+    let mut out: Vec<Merged<'a, V>> = Vec::new();
+    for (key, row) in table.range(start..) {
+        if key.scope != *scope {
+            break;
+        }
+        if !visible.contains(&key.slice) {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if last.id == key.id => last.rows.push(row),
+            _ => out.push(Merged {
+                id: key.id.clone(),
+                rows: vec![row],
+            }),
+        }
+    }
+    out
+}
+
+/// One aggregate's visible rows, if any.
+pub fn merged_one<'a, V>(
+    table: &'a Table<RowKey, V>,
+    scope: &Scope,
+    id: &str,
+    visible: &VisibleSlices,
+) -> Option<Merged<'a, V>>
+where
+    V: serde::Serialize + serde::de::DeserializeOwned + Default,
+{
+    let start = RowKey {
+        scope: scope.clone(),
+        id: id.to_string(),
+        slice: SliceId::network(),
+    };
+    let rows: Vec<&V> = table
+        .range(start..)
+        .take_while(|(key, _)| key.scope == *scope && key.id == id)
+        .filter(|(key, _)| visible.contains(&key.slice))
+        .map(|(_, row)| row)
+        .collect();
+    (!rows.is_empty()).then(|| Merged {
+        id: id.to_string(),
+        rows,
+    })
+}
+
+/// A count of people as shown to a viewer: a number, or — for views beyond the network —
+/// suppressed when small (a marked non-number, never a fake integer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeopleCount {
+    Count(u64),
+    /// Fewer than the threshold; the true number is not shown.
+    Suppressed {
+        below: u64,
+    },
+}
+
+/// Counts of people below this are suppressed in views beyond the network.
+pub const DEFAULT_SUPPRESSION_THRESHOLD: u64 = 5;
+
+impl PeopleCount {
+    pub fn for_viewer(count: u64, viewer: &Viewer, threshold: u64) -> Self {
+        if viewer.suppresses_small_counts() && count > 0 && count < threshold {
+            PeopleCount::Suppressed { below: threshold }
+        } else {
+            PeopleCount::Count(count)
+        }
+    }
+}
+
+/// The organisations an org viewer is, for filters.
+pub fn viewer_org(viewer: &Viewer) -> Option<&OrgId> {
+    match viewer {
+        Viewer::Org(org) => Some(org),
+        _ => None,
+    }
+}
