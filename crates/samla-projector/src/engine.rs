@@ -106,7 +106,6 @@ pub struct Metrics {
 
 struct Shared {
     folder: Folder,
-    state: ReadyState,
 }
 
 /// A handle on a running projector: readers, state, notices, metrics. Cheap to clone.
@@ -115,6 +114,7 @@ pub struct Projector {
     shared: Arc<RwLock<Shared>>,
     notices: broadcast::Sender<ChangeNotice>,
     applied: watch::Sender<u64>,
+    state: watch::Sender<ReadyState>,
     metrics: Arc<Metrics>,
 }
 
@@ -137,13 +137,14 @@ impl Projector {
     pub fn new() -> Self {
         let (notices, _) = broadcast::channel(1024);
         let (applied, _) = watch::channel(0);
+        let (state, _) = watch::channel(ReadyState::CatchingUp);
         Self {
             shared: Arc::new(RwLock::new(Shared {
                 folder: Folder::new(),
-                state: ReadyState::CatchingUp,
             })),
             notices,
             applied,
+            state,
             metrics: Arc::new(Metrics::default()),
         }
     }
@@ -158,7 +159,7 @@ impl Projector {
     }
 
     pub fn state(&self) -> ReadyState {
-        self.shared.read().unwrap_or_else(|p| p.into_inner()).state
+        *self.state.borrow()
     }
 
     pub fn applied_seq(&self) -> u64 {
@@ -176,6 +177,25 @@ impl Projector {
         let mut applied = self.applied.subscribe();
         let wait = applied.wait_for(|applied| *applied >= seq);
         matches!(tokio::time::timeout(deadline, wait).await, Ok(Ok(_)))
+    }
+
+    /// Waits until the read models are no longer being rebuilt and applied `seq`.
+    pub async fn wait_until_current(&self, seq: u64, deadline: Duration) -> bool {
+        let mut state = self.state.subscribe();
+        let mut applied = self.applied.subscribe();
+        let wait = async {
+            loop {
+                let rebuilding = *state.borrow_and_update() == ReadyState::Rebuilding;
+                if !rebuilding && *applied.borrow_and_update() >= seq {
+                    return true;
+                }
+                tokio::select! {
+                    changed = state.changed() => if changed.is_err() { return false },
+                    changed = applied.changed() => if changed.is_err() { return false },
+                }
+            }
+        };
+        tokio::time::timeout(deadline, wait).await.unwrap_or(false)
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -324,8 +344,8 @@ fn install(projector: &Projector, folder: Folder, state: ReadyState) {
     {
         let mut shared = projector.shared.write().unwrap_or_else(|p| p.into_inner());
         shared.folder = folder;
-        shared.state = state;
     }
+    projector.state.send_replace(state);
     projector
         .metrics
         .applied_seq
@@ -521,21 +541,26 @@ async fn apply_raws(
             Prepared::Quarantined(_) => None,
         })
         .collect();
-    let (outcome, changes) = {
+    let (outcome, changes, head) = {
         let mut shared = projector.shared.write().unwrap_or_else(|p| p.into_inner());
         let outcome = shared.folder.apply_batch(prepared, &fetched);
         let changes = shared.folder.drain_changes();
         let head = projector.metrics.head_seq.load(Ordering::Relaxed);
-        if shared.state != ReadyState::Rebuilding {
-            shared.state = if outcome.last_seq >= head {
-                ReadyState::Ready
-            } else {
-                ReadyState::CatchingUp
-            };
-        }
-        (outcome, changes)
+        (outcome, changes, head)
     };
     tokio::task::block_in_place(|| store.apply(changes))?;
+    let state = if outcome.last_seq >= head {
+        ReadyState::Ready
+    } else {
+        ReadyState::CatchingUp
+    };
+    projector.state.send_if_modified(|current| {
+        let change = *current != ReadyState::Rebuilding && *current != state;
+        if change {
+            *current = state;
+        }
+        change
+    });
     let metrics = &projector.metrics;
     metrics
         .applied_events
@@ -577,7 +602,7 @@ pub async fn catch_up_and_digest(
     let (stop, stopped) = watch::channel(false);
     let service = tokio::spawn(run_returning_store(projector.clone(), log, config, stopped));
     let reached = projector
-        .wait_for_seq(head, Duration::from_secs(24 * 3600))
+        .wait_until_current(head, Duration::from_secs(24 * 3600))
         .await;
     let _ = stop.send(true);
     let store = service.await.map_err(|error| {

@@ -260,3 +260,69 @@ async fn killed_at_random_points_it_ends_with_the_clean_fold() {
         "seed {seed}, kill points {kill_points:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_read_models_are_rebuilt_beside_the_live_ones() {
+    let server = NatsServer::start().expect("nats-server");
+    let log = open_log(&server).await;
+    let events = samla_sim::generate_n(3, 3_000);
+    append_all(&log, &events).await;
+    let raws = read_all(&log).await;
+    let reference = reference_digest(&raws);
+    let folder = tempfile::tempdir().expect("tempdir");
+    let run = || engine::catch_up_and_digest(log.clone(), EngineConfig::new(folder.path()));
+    assert_eq!(run().await.expect("first").0, reference);
+
+    let current = || {
+        let name = std::fs::read_to_string(folder.path().join("CURRENT"))
+            .unwrap_or_else(|_| "models-1".into());
+        folder.path().join(name.trim())
+    };
+    let breakages: [(&str, Box<dyn Fn(&std::path::Path)>); 3] = [
+        (
+            "a fold version from another release",
+            Box::new(|path| {
+                let mut store = SledStore::open(path).expect("open");
+                store
+                    .apply(vec![(
+                        b"meta/fold".to_vec(),
+                        Some(b"samla-read-models/0".to_vec()),
+                    )])
+                    .expect("write");
+                store.flush().expect("flush");
+            }),
+        ),
+        (
+            "a checkpoint ahead of the log (restored from an older backup)",
+            Box::new(|path| {
+                let mut store = SledStore::open(path).expect("open");
+                store
+                    .apply(vec![(
+                        b"meta/checkpoint".to_vec(),
+                        Some(1_000_000u64.to_be_bytes().to_vec()),
+                    )])
+                    .expect("write");
+                store.flush().expect("flush");
+            }),
+        ),
+        (
+            "the folder deleted",
+            Box::new(|path| std::fs::remove_dir_all(path).expect("delete")),
+        ),
+    ];
+    for (what, break_it) in breakages {
+        let before = current();
+        break_it(&before);
+        let still_there = before.exists();
+        let (digest, checkpoint) = run().await.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(digest, reference, "{what}");
+        assert_eq!(checkpoint, raws.len() as u64, "{what}");
+        if still_there {
+            assert_ne!(
+                current(),
+                before,
+                "{what}: rebuilt in place instead of beside"
+            );
+        }
+    }
+}
