@@ -173,7 +173,7 @@ impl Folder {
                                 seen.insert(seq, *usable);
                             }
                             Err(row) => {
-                                self.models.quarantine.add(row);
+                                self.models.quarantine.add(*row);
                                 outcome.quarantined += 1;
                             }
                         }
@@ -204,12 +204,12 @@ impl Folder {
         usable: &Usable,
         seen: &HashMap<u64, Usable>,
         fetched: &HashMap<u64, Prepared>,
-    ) -> Result<Option<Superseded>, QuarantineRow> {
+    ) -> Result<Option<Superseded>, Box<QuarantineRow>> {
         let Some(target) = supersedes(&usable.envelope.payload) else {
             return Ok(None);
         };
         let refuse = |reason: String| {
-            quarantine_row(
+            Box::new(quarantine_row(
                 usable.seq,
                 usable.recorded_at,
                 &usable.subject.to_string(),
@@ -217,7 +217,7 @@ impl Folder {
                 "payload.supersedes",
                 reason,
                 Some(usable.envelope.id.to_string()),
-            )
+            ))
         };
         let lookup = |seq: u64| -> Option<&Usable> {
             seen.get(&seq).or_else(|| match fetched.get(&seq) {

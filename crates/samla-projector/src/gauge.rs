@@ -77,6 +77,15 @@ pub fn latest<'a, T: 'a>(gauges: impl IntoIterator<Item = &'a Gauge<T>>) -> Opti
         .max_by_key(|(seq, _)| *seq)
 }
 
+/// The earliest value among several slices' gauges: for facts set once, such as who
+/// created an aggregate.
+pub fn earliest<'a, T: 'a>(gauges: impl IntoIterator<Item = &'a Gauge<T>>) -> Option<(u64, &'a T)> {
+    gauges
+        .into_iter()
+        .filter_map(Gauge::current)
+        .min_by_key(|(seq, _)| *seq)
+}
+
 /// A sum of contributions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -21,7 +21,7 @@ impl From<samla_log::RawRecord> for RawEvent {
     fn from(record: samla_log::RawRecord) -> Self {
         RawEvent {
             seq: record.seq(),
-            recorded_at: Timestamp::from(record.recorded_at()),
+            recorded_at: record.recorded_at(),
             subject: record.subject().to_string(),
             bytes: record.into_payload(),
         }

@@ -18,6 +18,9 @@ pub const META_PREFIX: &[u8] = b"meta/";
 /// The checkpoint: the last stream sequence applied (big-endian u64).
 pub const CHECKPOINT_KEY: &[u8] = b"meta/checkpoint";
 
+/// One stored key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 /// One change: a key set to a value, or removed.
 pub type Change = (Vec<u8>, Option<Vec<u8>>);
 
@@ -27,7 +30,7 @@ pub trait KvStore {
     fn apply(&mut self, changes: Vec<Change>) -> Result<(), ProjectorError>;
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectorError>;
     /// Every key and value with this prefix, in key order.
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, ProjectorError>;
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<Entry>, ProjectorError>;
 
     /// The last sequence applied.
     fn checkpoint(&self) -> Result<u64, ProjectorError> {
@@ -82,7 +85,7 @@ impl KvStore for MemoryStore {
         Ok(self.entries.get(key).cloned())
     }
 
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, ProjectorError> {
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<Entry>, ProjectorError> {
         Ok(self
             .entries
             .range(prefix.to_vec()..)
@@ -150,7 +153,7 @@ impl KvStore for SledStore {
             .map_err(|error| ProjectorError::Storage(error.to_string()))
     }
 
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, ProjectorError> {
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<Entry>, ProjectorError> {
         self.tree
             .scan_prefix(prefix)
             .map(|item| {

@@ -63,6 +63,9 @@ async fn service_equals_the_pure_fold_and_replicas_agree() {
     assert_eq!(raws.len(), CRISIS_EVENTS);
 
     let reference = reference_digest(&raws);
+    let (clean, _) = fold_in_memory(&raws, 1000).expect("fold");
+    let refused: Vec<_> = clean.models.quarantine.rows().take(3).collect();
+    assert!(refused.is_empty(), "the generated crisis should fold without quarantine: {refused:#?}");
     // Batch boundaries do not change the read models.
     let (_, small_batches) = fold_in_memory(&raws, 7).expect("fold");
     assert_eq!(small_batches.digest().expect("digest"), reference);
@@ -278,7 +281,8 @@ async fn broken_read_models_are_rebuilt_beside_the_live_ones() {
             .unwrap_or_else(|_| "models-1".into());
         folder.path().join(name.trim())
     };
-    let breakages: [(&str, Box<dyn Fn(&std::path::Path)>); 3] = [
+    type Breakage = Box<dyn Fn(&std::path::Path)>;
+    let breakages: [(&str, Breakage); 3] = [
         (
             "a fold version from another release",
             Box::new(|path| {

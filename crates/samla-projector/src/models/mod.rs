@@ -17,9 +17,11 @@ pub mod quarantine;
 pub mod reports;
 pub mod resources;
 pub mod sites;
+#[cfg(test)]
+pub mod testkit;
 pub mod timeline;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proto_events::{Envelope, OrgId, Payload, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -81,15 +83,16 @@ pub struct Common {
     /// The last event on this aggregate in this slice: what `expected_seq` is compared with.
     pub last_seq: u64,
     pub area: Gauge<String>,
-    /// The organisation that created the aggregate (its first event's emitter).
+    /// The organisation whose event opened this aggregate's row in this slice; views
+    /// merge it with [`crate::gauge::earliest`].
     pub owner: Gauge<OrgId>,
 }
 
 impl Common {
     pub fn touch(&mut self, envelope: &Envelope, at: &Position, effect: Effect) {
-        if effect == Effect::Apply {
-            self.last_seq = self.last_seq.max(at.event_seq);
-        }
+        // A retraction or correction is an event on the aggregate's subject too: a
+        // client's `expected_seq` taken from a view must include it.
+        self.last_seq = self.last_seq.max(at.event_seq);
         put(
             &mut self.area,
             at,
@@ -98,6 +101,19 @@ impl Common {
         );
         if self.owner.is_empty() || effect == Effect::Undo {
             put(&mut self.owner, at, effect, envelope.org.clone());
+        }
+    }
+}
+
+/// Notes (or forgets, on undo) that something happened at `at.occurred_at`, keyed by the
+/// sequence it holds, so a correction replaces it in place and a retraction removes it.
+pub(crate) fn mark(moments: &mut BTreeMap<u64, Timestamp>, at: &Position, effect: Effect) {
+    match effect {
+        Effect::Apply => {
+            moments.insert(at.gauge_seq, at.occurred_at);
+        }
+        Effect::Undo => {
+            moments.remove(&at.gauge_seq);
         }
     }
 }

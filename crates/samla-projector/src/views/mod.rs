@@ -5,11 +5,19 @@
 //! data for the API to serialise; they compute ages, overdue flags and expired claims
 //! from `now`, never from the clock.
 
+pub mod issues;
+pub mod needs;
+pub mod network;
+pub mod picture;
+pub mod reports;
+pub mod resources;
 pub mod sites;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
-use proto_events::OrgId;
+use proto_events::{OrgId, Timestamp};
+
+use crate::gauge::{Gauge, latest};
 
 use crate::models::ReadModels;
 use crate::table::{RowKey, Scope, Table};
@@ -149,4 +157,52 @@ pub fn viewer_org(viewer: &Viewer) -> Option<&OrgId> {
         Viewer::Org(org) => Some(org),
         _ => None,
     }
+}
+
+/// Summary of durations in whole seconds (integers: views stay exact and comparable).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DurationStats {
+    pub count: u32,
+    pub mean_seconds: Option<i64>,
+    /// The lower median.
+    pub median_seconds: Option<i64>,
+    pub max_seconds: Option<i64>,
+}
+
+impl DurationStats {
+    pub fn of(mut samples: Vec<i64>) -> Self {
+        if samples.is_empty() {
+            return Self::default();
+        }
+        samples.sort_unstable();
+        let count = samples.len();
+        let sum: i128 = samples.iter().map(|s| i128::from(*s)).sum();
+        DurationStats {
+            count: u32::try_from(count).unwrap_or(u32::MAX),
+            mean_seconds: i64::try_from(sum / count as i128).ok(),
+            median_seconds: Some(samples[(count - 1) / 2]),
+            max_seconds: samples.last().copied(),
+        }
+    }
+}
+
+/// The latest value of one gauge over an aggregate's visible rows: the merge rule for
+/// gauges, cloned out.
+pub fn value<'a, V, T: Clone + 'a>(
+    rows: &[&'a V],
+    gauge: impl Fn(&'a V) -> &'a Gauge<T>,
+) -> Option<T> {
+    latest(rows.iter().map(|row| gauge(row))).map(|(_, v)| v.clone())
+}
+
+/// The last event on an aggregate over its visible rows.
+pub fn last_seq<V>(rows: &[&V], seq: impl Fn(&V) -> u64) -> u64 {
+    rows.iter().map(|row| seq(row)).max().unwrap_or(0)
+}
+
+/// The earliest moment over several slices' moment maps.
+pub fn earliest<'a>(
+    maps: impl IntoIterator<Item = &'a BTreeMap<u64, Timestamp>>,
+) -> Option<Timestamp> {
+    maps.into_iter().flat_map(|m| m.values().copied()).min()
 }

@@ -4,7 +4,7 @@ use proto_events::OrgId;
 use proto_events::vocab::{HousingType, SiteKind, SiteStatus};
 
 use super::{Merged, VisibleSlices, merged};
-use crate::gauge::{latest, total};
+use crate::gauge::{earliest, latest, total};
 use crate::models::ReadModels;
 use crate::models::sites::{OfferRow, OfferState, SiteRow};
 use crate::table::Scope;
@@ -41,7 +41,7 @@ impl SiteView {
             name: latest(rows.iter().map(|r| &r.name)).map(|(_, v)| v.clone()),
             kind: latest(rows.iter().map(|r| &r.kind)).map(|(_, v)| *v),
             area: latest(rows.iter().map(|r| &r.common.area)).map(|(_, v)| v.clone()),
-            owner: latest(rows.iter().map(|r| &r.common.owner)).map(|(_, v)| v.clone()),
+            owner: earliest(rows.iter().map(|r| &r.common.owner)).map(|(_, v)| v.clone()),
             status: latest(rows.iter().map(|r| &r.status)).map(|(_, v)| *v),
             capacity,
             night_only_beds: latest(rows.iter().map(|r| &r.night_only_beds)).map_or(0, |(_, v)| *v),
@@ -117,7 +117,7 @@ pub fn offers(models: &ReadModels, scope: &Scope, visible: &VisibleSlices) -> Ve
             let rows = &group.rows;
             OfferView {
                 id: group.id.clone(),
-                offered_by: latest(rows.iter().map(|r| &r.common.owner)).map(|(_, v)| v.clone()),
+                offered_by: earliest(rows.iter().map(|r| &r.common.owner)).map(|(_, v)| v.clone()),
                 housing_type: latest(rows.iter().map(|r| &r.housing_type)).map(|(_, v)| *v),
                 units: latest(rows.iter().map(|r| &r.units)).map_or(0, |(_, v)| *v),
                 beds: latest(rows.iter().map(|r| &r.beds)).map_or(0, |(_, v)| *v),
