@@ -116,6 +116,8 @@ pub struct Projector {
     applied: watch::Sender<u64>,
     state: watch::Sender<ReadyState>,
     metrics: Arc<Metrics>,
+    /// The store being written, for the operator's digest.
+    store: Arc<RwLock<Option<SledStore>>>,
 }
 
 impl std::fmt::Debug for Projector {
@@ -146,6 +148,7 @@ impl Projector {
             applied,
             state,
             metrics: Arc::new(Metrics::default()),
+            store: Arc::new(RwLock::new(None)),
         }
     }
 
@@ -196,6 +199,20 @@ impl Projector {
             }
         };
         tokio::time::timeout(deadline, wait).await.unwrap_or(false)
+    }
+
+    /// The digest of the stored read models and the checkpoint they reflect (`None`
+    /// until the store is open). Read from sled while the projector runs, so it may lag the
+    /// in-memory picture by the batch being written.
+    pub fn digest(&self) -> Result<Option<(String, u64)>, ProjectorError> {
+        let store = self.store.read().unwrap_or_else(|p| p.into_inner()).clone();
+        match store {
+            None => Ok(None),
+            Some(store) => {
+                let checkpoint = store.checkpoint()?;
+                Ok(Some((store.digest()?, checkpoint)))
+            }
+        }
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -328,6 +345,7 @@ async fn run_returning_store(
         return Ok(None);
     }
     mark_store(&mut store, &log)?;
+    *projector.store.write().unwrap_or_else(|p| p.into_inner()) = Some(store.clone());
     let state = if folder.applied_seq() >= head.last_seq {
         ReadyState::Ready
     } else {

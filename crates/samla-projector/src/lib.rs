@@ -27,6 +27,7 @@ pub mod models;
 pub mod prepare;
 pub mod recorded;
 pub mod store;
+pub mod summary;
 pub mod table;
 pub mod views;
 pub mod visibility;

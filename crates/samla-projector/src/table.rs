@@ -14,7 +14,7 @@ use crate::store::Change;
 use crate::visibility::SliceId;
 
 /// Which picture: one incident, actual events or an exercise or test, viewed apart.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct Scope {
     pub incident: IncidentId,
     pub status: Status,

@@ -269,6 +269,19 @@ impl Network {
     }
 
     /// Every member of `scope`'s network, in id order.
+    /// Every incident any event declared or any organisation joined, in id order.
+    pub fn incident_ids(&self) -> Vec<proto_events::IncidentId> {
+        let mut ids: Vec<proto_events::IncidentId> = self
+            .incidents
+            .iter()
+            .map(|(key, _)| key.scope.incident.clone())
+            .chain(self.orgs.iter().map(|(key, _)| key.scope.incident.clone()))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
     pub fn members(&self, scope: &Scope) -> Vec<OrgId> {
         self.orgs
             .iter()

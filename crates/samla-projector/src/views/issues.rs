@@ -14,7 +14,8 @@ use crate::models::issues::IssueRow;
 use crate::table::Scope;
 
 /// Where an issue stands: the furthest step taken, unless resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
 pub enum IssueStatus {
     Open,
     Acknowledged,
@@ -36,7 +37,7 @@ impl IssueStatus {
 }
 
 /// One issue at `now`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct IssueView {
     pub id: String,
     pub status: IssueStatus,
@@ -203,7 +204,7 @@ pub fn issue(
 }
 
 /// Open issues of one responsible organisation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OrgIssues {
     pub open: u32,
     pub overdue: u32,
@@ -232,7 +233,7 @@ pub fn issues_by_org(issues: &[IssueView]) -> BTreeMap<OrgId, OrgIssues> {
 }
 
 /// Counts over issues.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, Default, PartialEq, Eq)]
 pub struct IssueStats {
     pub total: u32,
     pub open: u32,

@@ -138,6 +138,22 @@ pub enum PeopleCount {
     },
 }
 
+/// On the wire: a number, or `{"suppressed": true, "below": 5}` — never a fake integer.
+impl serde::Serialize for PeopleCount {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        match self {
+            PeopleCount::Count(count) => serializer.serialize_u64(*count),
+            PeopleCount::Suppressed { below } => {
+                let mut s = serializer.serialize_struct("Suppressed", 2)?;
+                s.serialize_field("suppressed", &true)?;
+                s.serialize_field("below", below)?;
+                s.end()
+            }
+        }
+    }
+}
+
 /// Counts of people below this are suppressed in views beyond the network.
 pub const DEFAULT_SUPPRESSION_THRESHOLD: u64 = 5;
 
@@ -160,7 +176,7 @@ pub fn viewer_org(viewer: &Viewer) -> Option<&OrgId> {
 }
 
 /// Summary of durations in whole seconds (integers: views stay exact and comparable).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DurationStats {
     pub count: u32,
     pub mean_seconds: Option<i64>,

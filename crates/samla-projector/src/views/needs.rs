@@ -14,7 +14,8 @@ use crate::models::needs::NeedRow;
 use crate::table::Scope;
 
 /// Where a need stands at `now`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
 pub enum NeedStatus {
     /// Nobody holds a live claim and nothing was met yet.
     Open,
@@ -48,7 +49,7 @@ impl NeedStatus {
 }
 
 /// One need at `now`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct NeedView {
     pub id: String,
     pub status: NeedStatus,
@@ -213,7 +214,7 @@ pub fn need(
 }
 
 /// Counts over needs: what the picture and the needs board show first.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, Default, PartialEq, Eq)]
 pub struct NeedStats {
     pub total: u32,
     /// Still to be met.

@@ -13,7 +13,7 @@ use crate::models::ReadModels;
 use crate::table::Scope;
 
 /// The incident.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct IncidentView {
     pub id: String,
     pub title: Option<String>,
@@ -62,7 +62,7 @@ pub fn incident(
 }
 
 /// One organisation of the network.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct OrgView {
     pub id: String,
     pub name: Option<String>,
@@ -98,7 +98,7 @@ pub fn organisations(models: &ReadModels, scope: &Scope, visible: &VisibleSlices
 }
 
 /// A function and who leads and supports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct ResponsibilityView {
     pub id: String,
     pub function: Option<String>,
@@ -130,7 +130,7 @@ pub fn responsibilities(
 }
 
 /// One organisation's activity in one area (3W).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct PresenceView {
     pub id: String,
     pub org: Option<OrgId>,
@@ -182,7 +182,7 @@ pub fn who_does_what_where(
 }
 
 /// One meeting.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct MeetingView {
     pub id: String,
     pub forum: Option<String>,
@@ -221,7 +221,7 @@ pub fn meetings(models: &ReadModels, scope: &Scope, visible: &VisibleSlices) -> 
 }
 
 /// One decision, with the log position its picture had reached.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct DecisionView {
     pub id: String,
     pub body: Option<String>,
@@ -260,7 +260,7 @@ pub fn decisions(models: &ReadModels, scope: &Scope, visible: &VisibleSlices) ->
 }
 
 /// One action at `now`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct ActionView {
     pub id: String,
     pub description: Option<String>,

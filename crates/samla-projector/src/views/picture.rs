@@ -44,7 +44,7 @@ impl Default for PictureOptions {
 }
 
 /// Arrivals, as counts of people for the viewer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct ArrivalsFigures {
     pub series: u32,
     /// The sum over series of each one's latest "arrivals to date".
@@ -57,7 +57,7 @@ pub struct ArrivalsFigures {
 }
 
 /// Open needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct NeedsFigures {
     pub open: u32,
     pub overdue: u32,
@@ -69,7 +69,7 @@ pub struct NeedsFigures {
 }
 
 /// Open issues.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct IssuesFigures {
     pub open: u32,
     pub overdue: u32,
@@ -79,7 +79,7 @@ pub struct IssuesFigures {
 }
 
 /// One line of the latest situation reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct SitrepLine {
     pub id: String,
     pub reported_by: OrgId,
@@ -88,7 +88,7 @@ pub struct SitrepLine {
 }
 
 /// One incident's picture for one viewer at `now`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct Picture {
     pub scope: Scope,
     pub title: Option<String>,
@@ -260,7 +260,7 @@ pub fn picture_with(
 }
 
 /// Sums over the incidents of an area.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct AreaTotals {
     pub incidents: u32,
     pub arrivals_to_date: PeopleCount,
@@ -278,7 +278,7 @@ pub struct AreaTotals {
 }
 
 /// Every incident in an area, each as its own picture, and their sums.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct AreaPicture {
     pub area: String,
     pub status: Status,

@@ -37,7 +37,7 @@ fn non_negative(value: i64) -> u64 {
 }
 
 /// The counts of a situation report, as shown to one viewer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PeopleFigures {
     pub arrivals_this_period: Option<PeopleCount>,
     pub arrivals_to_date: Option<PeopleCount>,
@@ -61,7 +61,7 @@ impl PeopleFigures {
 }
 
 /// The latest situation report of one series.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct SitrepView {
     pub id: String,
     pub reported_by: OrgId,
@@ -152,7 +152,7 @@ pub fn situation_reports_by_org(reports: &[SitrepView]) -> BTreeMap<OrgId, Sitre
 }
 
 /// One arrivals series, raw (for totals; see [`ArrivalsView`] for display).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct ArrivalsSeries {
     pub id: String,
     pub reported_by: Option<OrgId>,
@@ -217,7 +217,7 @@ pub fn arrivals_series(
 }
 
 /// One arrivals series as shown to a viewer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct ArrivalsView {
     pub id: String,
     pub reported_by: Option<OrgId>,
@@ -275,7 +275,7 @@ pub fn arrivals(
 }
 
 /// Sums over arrivals series (raw; suppress for display).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, Default, PartialEq, Eq)]
 pub struct ArrivalsTotals {
     pub series: u32,
     /// The sum of each series' latest `arrivals_to_date`.
@@ -313,7 +313,7 @@ pub fn arrivals_totals(series: &[ArrivalsSeries]) -> ArrivalsTotals {
 }
 
 /// A service's latest capacity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct ServiceView {
     pub id: String,
     pub service: ServiceKind,
@@ -351,7 +351,7 @@ pub fn services(models: &ReadModels, scope: &Scope, visible: &VisibleSlices) -> 
 }
 
 /// A hospital's latest status.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct HospitalView {
     pub id: String,
     pub facility_status: FacilityStatus,
@@ -384,7 +384,7 @@ pub fn hospitals(models: &ReadModels, scope: &Scope, visible: &VisibleSlices) ->
 }
 
 /// An alert at `now`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct AlertView {
     pub id: String,
     /// Neither cancelled nor expired at `now`.
@@ -442,7 +442,7 @@ pub fn alerts(
 }
 
 /// A request for information at `now`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct InfoRequestView {
     pub id: String,
     pub requested_by: Option<OrgId>,

@@ -14,7 +14,7 @@ use crate::models::resources::{ResourceRow, ResourceState};
 use crate::table::Scope;
 
 /// One resource at `now`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct ResourceView {
     pub id: String,
     pub state: Option<ResourceState>,

@@ -10,7 +10,7 @@ use crate::models::sites::{OfferRow, OfferState, SiteRow};
 use crate::table::Scope;
 
 /// One site: capacity declared vs occupied vs reserved vs free.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct SiteView {
     pub id: String,
     pub name: Option<String>,
@@ -63,7 +63,7 @@ pub fn sites(models: &ReadModels, scope: &Scope, visible: &VisibleSlices) -> Vec
 }
 
 /// Totals over sites: what the picture shows first.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HousingTotals {
     pub sites: u32,
     pub open_sites: u32,
@@ -94,7 +94,7 @@ pub fn housing_totals(sites: &[SiteView]) -> HousingTotals {
 }
 
 /// One housing offer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct OfferView {
     pub id: String,
     pub offered_by: Option<OrgId>,
