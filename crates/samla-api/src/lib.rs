@@ -1,0 +1,150 @@
+//! # samla-api — Samla's gateway
+//!
+//! Today: the **ingest service**, the only way events get into the log. One code path
+//! behind two doors:
+//!
+//! - HTTP `POST /v1/events` (JSON), authenticated by a bearer token per organisation
+//!   ([`tokens`]);
+//! - NATS requests on `samla.ingest.<incident>.<org>` (MessagePack) in the queue group
+//!   `samla-ingest`, authenticated by nats-server itself: each organisation's user may
+//!   publish only on its own subject ([`nats_permissions`]).
+//!
+//! Both frame the request into items and hand them to [`ingest::IngestService`], which
+//! takes the organisation from the credential (never the payload), decodes each item with
+//! the contract's codec, checks the organisation, the incident and every contract rule
+//! including the personal-data guard, and only then appends — **group-committed**: one
+//! committer gathers the items of concurrent requests from both doors for a short bounded
+//! window and appends them with `samla_log::Log::append_batch`, several batches in flight.
+//! Every item gets its own answer (`{id, seq, duplicate}` or an error naming the field and
+//! the reason); one item's mistake, duplicate or conflict never fails another.
+//!
+//! Later work adds queries, the live stream (SSE), OpenAPI and the dashboard to the same
+//! router and state.
+//!
+//! What it is not: it does not fold events (the projector does), does not talk to
+//! JetStream directly (`samla-log` does), and defines no wire format (`proto-events` does).
+//!
+//! Layout:
+//! - `app.rs`: [`app`] (the router), [`AppState`], bearer authentication.
+//! - `ingest/`: the service ([`ingest::IngestService`], [`ingest::IngestConfig`]),
+//!   `protocol.rs` (items, replies, shared checks), `msgpack.rs` (framing), `commit.rs`
+//!   (group commit), `rate.rs` (per-organisation token buckets), `http.rs` and `nats.rs`
+//!   (the doors).
+//! - `tokens.rs`: hashed bearer tokens in `<config>/tokens.json`.
+//! - `nats_permissions.rs`: the nats-server `authorization` block and connect options.
+//! - `error.rs`: [`ApiError`], the crate's one error type and its JSON shape.
+//! - [`run`]: serves both doors until one shutdown signal, then finishes in-flight work.
+
+mod app;
+mod error;
+pub mod ingest;
+pub mod nats_permissions;
+pub mod tokens;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+pub use app::{AppState, app};
+pub use error::ApiError;
+pub use ingest::{
+    CommitStats, IngestConfig, IngestService, ItemError, ItemReply, NatsDoor, RateLimit,
+    serve_nats_ingest,
+};
+
+/// How often the token file is checked for changes.
+const TOKEN_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Serves the HTTP door on `listener` and the NATS door on `nats` (either may be absent)
+/// until `shutdown` resolves or a door fails. Then every part stops taking work and
+/// finishes what it has: HTTP requests in flight are answered, NATS requests already
+/// delivered are answered, and the committer appends what is queued. Returns the first
+/// door's error, if any.
+pub async fn run(
+    state: AppState,
+    listener: Option<tokio::net::TcpListener>,
+    nats: Option<async_nats::Client>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ApiError> {
+    let (stop, stopped) = watch::channel(false);
+    let stop = Arc::new(stop);
+    let until_stopped = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            // An error means the sender is gone, which also means stop.
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }
+    };
+
+    // Bind the NATS door first, so a refused subscription stops the start.
+    let door = match nats {
+        Some(client) => Some(NatsDoor::bind(client, state.ingest.clone()).await?),
+        None => None,
+    };
+    let signal = {
+        let stop = Arc::clone(&stop);
+        tokio::spawn(async move {
+            shutdown.await;
+            stop.send_replace(true);
+        })
+    };
+    let http = listener.map(|listener| {
+        let router = app(state.clone());
+        let stop = Arc::clone(&stop);
+        let serve = axum::serve(listener, router).with_graceful_shutdown(until_stopped());
+        tokio::spawn(async move {
+            let served = serve.await;
+            // A failed HTTP door stops the others too.
+            stop.send_replace(true);
+            served.map_err(|error| ApiError::DoorFailed {
+                door: "HTTP",
+                reason: error.to_string(),
+            })
+        })
+    });
+    let nats = door.map(|door| tokio::spawn(door.serve(until_stopped())));
+    let reload = tokio::spawn(reload_tokens(state.tokens.clone(), until_stopped()));
+
+    let mut outcome = Ok(());
+    if let Some(http) = http {
+        outcome = match http.await {
+            Ok(result) => result,
+            Err(error) => Err(ApiError::DoorFailed {
+                door: "HTTP",
+                reason: error.to_string(),
+            }),
+        };
+    }
+    if let Some(nats) = nats
+        && let Err(error) = nats.await
+        && outcome.is_ok()
+    {
+        outcome = Err(ApiError::DoorFailed {
+            door: "NATS",
+            reason: error.to_string(),
+        });
+    }
+    let _ = reload.await;
+    signal.abort();
+    // The doors have answered everything they took; now the committer drains.
+    state.ingest.close().await;
+    outcome
+}
+
+async fn reload_tokens(tokens: tokens::SharedTokens, stopped: impl Future<Output = ()>) {
+    let mut stopped = std::pin::pin!(stopped);
+    let mut ticks = tokio::time::interval(TOKEN_RELOAD_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = &mut stopped => return,
+            _ = ticks.tick() => match tokens.reload_if_changed() {
+                Ok(true) => tracing::info!("token file changed: tokens reloaded"),
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, "token file changed but cannot be read; keeping the tokens in force"),
+            },
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! samla-api against a real nats-server with Samla's permission block: the HTTP door
+//! through the router (no socket), the NATS door as organisation users, races and group
+//! commit through both, and `run` over real sockets.
+//!
+//! One permissioned server serves the whole binary (`common::fixture`); tests isolate
+//! themselves by incident id. Tests that stop a server start their own.
+
+#[path = "api/common.rs"]
+mod common;
+#[path = "api/lifecycle.rs"]
+mod lifecycle;
+#[path = "api/nats_door.rs"]
+mod nats_door;
+#[path = "api/races.rs"]
+mod races;
+#[path = "api/router.rs"]
+mod router;

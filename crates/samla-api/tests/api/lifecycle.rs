@@ -1,0 +1,200 @@
+//! `run` over real sockets with one shutdown signal, the token file, and the rendered
+//! permission block.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::time::Duration;
+
+use proto_events::{Kind, codec};
+use samla_api::nats_permissions::{NatsCredential, NatsPermissions, OrgUser};
+use samla_api::tokens::{Principal, SharedTokens, TokenKind, TokenStore, hash_token, tokens_path};
+use samla_api::{AppState, run};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::common::*;
+
+/// One HTTP/1.1 request over a fresh connection; returns the status and the body.
+async fn http_post(address: std::net::SocketAddr, token: &str, body: &str) -> (u16, Value) {
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let request = format!(
+        "POST /v1/events HTTP/1.1\r\nhost: samla\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("receive");
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {response:?}"));
+    let (_, body) = response.split_once("\r\n\r\n").expect("headers end");
+    (status, serde_json::from_str(body).expect("JSON body"))
+}
+
+#[tokio::test]
+async fn run_serves_both_doors_and_stops_on_one_signal() {
+    let gateway = gateway(test_config()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let state = AppState {
+        ingest: gateway.service.clone(),
+        tokens: SharedTokens::fixed(fixture().tokens.clone()),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let nats = gateway.log.connection().nats_client().clone();
+    let server = tokio::spawn(run(state, Some(listener), Some(nats), async move {
+        let _ = stopped.await;
+    }));
+
+    let over_http = envelope(Kind::NeedRaised, "t-run", "alfa", "need-1");
+    let (status, reply) = http_post(
+        address,
+        &fixture().org_tokens["alfa"],
+        &json(&over_http).to_string(),
+    )
+    .await;
+    assert_eq!(status, 202, "{reply}");
+
+    // The NATS door is bound before `run` serves HTTP, so it is ready by now.
+    let bravo = org_client("bravo").await;
+    let over_nats = envelope(Kind::NeedRaised, "t-run", "bravo", "need-2");
+    let reply = nats_request(
+        &bravo.client,
+        "samla.ingest.t-run.bravo".to_owned(),
+        codec::encode_msgpack(&over_nats),
+    )
+    .await;
+    assert_eq!(reply[0]["duplicate"], json!(false), "{reply}");
+
+    stop.send(()).expect("run is running");
+    tokio::time::timeout(Duration::from_secs(30), server)
+        .await
+        .expect("run returns after the signal")
+        .expect("join")
+        .expect("run ends cleanly");
+    assert!(
+        tokio::net::TcpStream::connect(address).await.is_err(),
+        "still listening"
+    );
+    // The committer is closed: nothing more is appended.
+    let (status, _, reply) = post_json(
+        &gateway.router,
+        "alfa",
+        &json(&envelope(Kind::NeedRaised, "t-run", "alfa", "need-3")),
+    )
+    .await;
+    assert_eq!(status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(reply[0]["error"]["code"], "unavailable");
+    assert_eq!(
+        stored_ids(&gateway.log, "t-run").await,
+        vec![id_of(&over_http), id_of(&over_nats)]
+    );
+}
+
+#[test]
+fn token_file_round_trip_is_private_and_reloads_on_change() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let path = tokens_path(folder.path());
+    let mut store = TokenStore::empty();
+    let alfa = store
+        .create(
+            TokenKind::Org,
+            Some(org_id("alfa")),
+            Some("incident tool".into()),
+        )
+        .expect("create");
+    assert!(alfa.plaintext.starts_with("samla_") && alfa.plaintext.len() == 49);
+    assert_eq!(alfa.entry.sha256, hash_token(&alfa.plaintext));
+    store.write(&path).expect("write");
+    let mode = std::fs::metadata(&path)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        !text.contains(&alfa.plaintext),
+        "the plaintext must never be stored"
+    );
+
+    let shared = SharedTokens::from_file(&path).expect("load");
+    assert_eq!(
+        shared.verify(&alfa.plaintext),
+        Some(Principal::Organisation(org_id("alfa")))
+    );
+    assert_eq!(shared.verify("samla_guess"), None);
+
+    let wall = store.create(TokenKind::Share, None, None).expect("create");
+    assert_eq!(shared.verify(&wall.plaintext), None);
+    // Make sure the modification time moves even on a coarse clock.
+    std::thread::sleep(Duration::from_millis(20));
+    store.write(&path).expect("rewrite");
+    assert!(shared.reload_if_changed().expect("reload"));
+    assert_eq!(
+        shared.verify(&wall.plaintext),
+        Some(Principal::Share { org: None })
+    );
+
+    // A broken file keeps the tokens in force.
+    std::fs::write(&path, "{ not json").expect("break it");
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(&path, "{ still not json").expect("break it again");
+    assert!(shared.reload_if_changed().is_err());
+    assert_eq!(
+        shared.verify(&alfa.plaintext),
+        Some(Principal::Organisation(org_id("alfa")))
+    );
+
+    for bad in [
+        r#"{"tokens": [{"kind": "org", "sha256": "00"}]}"#,
+        r#"{"tokens": [{"kind": "operator", "org": "alfa", "sha256": "00"}]}"#,
+        r#"{"tokens": [{"kind": "share", "sha256": "ABCD"}]}"#,
+    ] {
+        assert!(TokenStore::from_json(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn the_permission_block_confines_each_user() {
+    let block = NatsPermissions::new(
+        vec![OrgUser {
+            org: org_id("alfa"),
+            credential: NatsCredential::Password("pw-alfa".into()),
+        }],
+        NatsCredential::Password("pw-ingest".into()),
+    )
+    .render()
+    .expect("render");
+    let expected_lines = [
+        "      user: \"org-alfa\"",
+        "        publish: { allow: [\"samla.ingest.*.alfa\"], deny: [\"samla.evt.>\", \"$JS.>\"] }",
+        "        subscribe: { allow: [\"_INBOX_alfa.>\"] }",
+        "      user: \"samla-ingest\"",
+        "        publish: { allow: [\"samla.evt.>\", \"$JS.API.>\"] }",
+        "        subscribe: { allow: [\"samla.ingest.>\", \"_INBOX_SVC_ingest.>\"] }",
+        "        allow_responses: true",
+    ];
+    for line in expected_lines {
+        assert!(
+            block.lines().any(|candidate| candidate == line),
+            "missing {line:?} in\n{block}"
+        );
+    }
+    assert_eq!(
+        block.matches("allow_responses").count(),
+        1,
+        "only the ingest service answers"
+    );
+
+    let injected = NatsPermissions::new(
+        vec![],
+        NatsCredential::Password("pw\" } ] } users: [ { user: x".into()),
+    );
+    assert!(injected.render().is_err());
+}
