@@ -15,6 +15,7 @@ use axum::routing::post;
 use crate::error::ApiError;
 use crate::ingest::IngestService;
 use crate::ingest::http::post_events;
+use crate::query::{QueryState, query_router};
 use crate::tokens::{Principal, SharedTokens};
 
 /// What every request handler shares. Cheap to clone.
@@ -22,10 +23,12 @@ use crate::tokens::{Principal, SharedTokens};
 pub struct AppState {
     pub ingest: IngestService,
     pub tokens: SharedTokens,
+    /// The read side (queries, live stream), when this process also runs a projector.
+    pub query: Option<QueryState>,
 }
 
-/// The gateway's routes: `POST /v1/events` (ingest). Queries, the live stream and the
-/// dashboard are added here by later work.
+/// The gateway's routes: `POST /v1/events` (ingest) and, when the state has a read side,
+/// the queries and the live stream (see [`crate::query`]).
 pub fn app(state: AppState) -> Router {
     let config = state.ingest.config();
     // The timeout applies to ingest only: a live stream (SSE) must not be cut by it.
@@ -36,10 +39,12 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             request_timeout,
         ));
+    let read_side = state.query.clone().map(query_router).unwrap_or_default();
     Router::new()
         .merge(ingest)
         .fallback(not_found)
         .with_state(state)
+        .merge(read_side)
 }
 
 /// Answers 503 `timeout` when a request takes longer than `request_timeout`. The events

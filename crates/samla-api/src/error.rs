@@ -84,6 +84,24 @@ pub enum ApiError {
     /// permissions (subscribe `samla.ingest.>`) or the listening address.
     #[error("the {door} door could not start or serve: {reason}")]
     DoorFailed { door: &'static str, reason: String },
+
+    /// A query parameter is malformed: fix it as the message says.
+    #[error("{message}")]
+    InvalidParameter {
+        field: &'static str,
+        message: String,
+    },
+
+    /// `min_seq` was not applied in time: retry (the read models are catching up).
+    #[error(
+        "the read models have applied up to {applied} and did not reach {wanted} within {} s; retry",
+        waited.as_secs()
+    )]
+    NotYetApplied {
+        applied: u64,
+        wanted: u64,
+        waited: Duration,
+    },
 }
 
 impl ApiError {
@@ -101,6 +119,8 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Timeout { .. } => "timeout",
             ApiError::Unavailable { .. } => "unavailable",
+            ApiError::InvalidParameter { .. } => "invalid_parameter",
+            ApiError::NotYetApplied { .. } => "not_yet_applied",
             ApiError::TokenFile { .. }
             | ApiError::InvalidPermissions { .. }
             | ApiError::DoorFailed { .. } => "internal",
@@ -117,7 +137,10 @@ impl ApiError {
             }
             ApiError::NoEvents => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ApiError::BadRequest { .. } | ApiError::InvalidToken { .. } => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest { .. }
+            | ApiError::InvalidToken { .. }
+            | ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotYetApplied { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Timeout { .. } | ApiError::Unavailable { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -132,6 +155,8 @@ impl ApiError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             ApiError::Unauthorized => Some("authorization"),
+            ApiError::InvalidParameter { field, .. } => Some(field),
+            ApiError::NotYetApplied { .. } => Some("min_seq"),
             _ => None,
         }
     }
@@ -141,7 +166,9 @@ impl ApiError {
         match self {
             ApiError::RateLimited { retry_after, .. }
             | ApiError::Unavailable { retry_after, .. } => Some(*retry_after),
-            ApiError::Timeout { .. } => Some(Duration::from_secs(1)),
+            ApiError::Timeout { .. } | ApiError::NotYetApplied { .. } => {
+                Some(Duration::from_secs(1))
+            }
             _ => None,
         }
     }

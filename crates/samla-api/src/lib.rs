@@ -38,7 +38,9 @@
 mod app;
 mod error;
 pub mod ingest;
+pub mod live;
 pub mod nats_permissions;
+pub mod query;
 pub mod tokens;
 
 use std::future::Future;

@@ -13,5 +13,7 @@ mod lifecycle;
 mod nats_door;
 #[path = "api/races.rs"]
 mod races;
+#[path = "api/read_side.rs"]
+mod read_side;
 #[path = "api/router.rs"]
 mod router;

@@ -115,6 +115,8 @@ pub struct Projector {
     notices: broadcast::Sender<ChangeNotice>,
     applied: watch::Sender<u64>,
     state: watch::Sender<ReadyState>,
+    /// Whether read models were loaded (or a rebuild began) since start.
+    loaded: watch::Sender<bool>,
     metrics: Arc<Metrics>,
     /// The store being written, for the operator's digest.
     store: Arc<RwLock<Option<SledStore>>>,
@@ -140,6 +142,7 @@ impl Projector {
         let (notices, _) = broadcast::channel(1024);
         let (applied, _) = watch::channel(0);
         let (state, _) = watch::channel(ReadyState::CatchingUp);
+        let (loaded, _) = watch::channel(false);
         Self {
             shared: Arc::new(RwLock::new(Shared {
                 folder: Folder::new(),
@@ -147,6 +150,7 @@ impl Projector {
             notices,
             applied,
             state,
+            loaded,
             metrics: Arc::new(Metrics::default()),
             store: Arc::new(RwLock::new(None)),
         }
@@ -180,6 +184,16 @@ impl Projector {
         let mut applied = self.applied.subscribe();
         let wait = applied.wait_for(|applied| *applied >= seq);
         matches!(tokio::time::timeout(deadline, wait).await, Ok(Ok(_)))
+    }
+
+    /// Waits until the stored read models are loaded (right after start they are empty);
+    /// returns whether they were within `deadline`.
+    pub async fn wait_loaded(&self, deadline: Duration) -> bool {
+        let mut loaded = self.loaded.subscribe();
+        matches!(
+            tokio::time::timeout(deadline, loaded.wait_for(|loaded| *loaded)).await,
+            Ok(Ok(_))
+        )
     }
 
     /// Waits until the read models are no longer being rebuilt and applied `seq`.
@@ -364,6 +378,7 @@ fn install(projector: &Projector, folder: Folder, state: ReadyState) {
         shared.folder = folder;
     }
     projector.state.send_replace(state);
+    projector.loaded.send_replace(true);
     projector
         .metrics
         .applied_seq

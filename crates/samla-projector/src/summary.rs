@@ -9,14 +9,21 @@ pub fn summarise(envelope: &Envelope) -> String {
     let who = envelope.org.as_str();
     let what = format!("{} {}", envelope.aggregate.kind, envelope.aggregate.id);
     let detail = match &envelope.payload {
-        Payload::NeedRaised(p) => format!(": {}, {} {}, urgency {}", p.category, p.quantity, p.unit, p.urgency),
+        Payload::NeedRaised(p) => format!(
+            ": {}, {} {}, urgency {}",
+            p.category, p.quantity, p.unit, p.urgency
+        ),
         Payload::NeedMet(p) => format!(": {} met ({})", p.quantity, p.fulfilment),
         Payload::NeedClaimed(p) => format!(": claim until {}", p.claim_expires_at),
         Payload::CapacityDeclared(p) => format!(": {} beds", p.beds),
-        Payload::OccupancyReported(p) => format!(": {} occupied, {} reserved", p.occupied, p.reserved),
+        Payload::OccupancyReported(p) => {
+            format!(": {} occupied, {} reserved", p.occupied, p.reserved)
+        }
         Payload::SiteStatusChanged(p) => format!(": {}", p.site_status),
         Payload::HousingOffered(p) => format!(": {} beds in {} units", p.beds, p.units),
-        Payload::IssueRaised(p) => format!(" with {}: {} ({})", p.addressed_to, p.category, p.severity),
+        Payload::IssueRaised(p) => {
+            format!(" with {}: {} ({})", p.addressed_to, p.category, p.severity)
+        }
         Payload::IssueEscalated(p) => format!(" to level {}", p.level),
         Payload::SituationReported(p) => format!(": report no. {} ({})", p.number, p.version),
         Payload::ArrivalsReported(p) => p
@@ -40,11 +47,13 @@ fn verb(envelope: &Envelope) -> String {
     let kind = envelope.kind().as_str();
     let last = kind.rsplit('_').next().unwrap_or(kind);
     match last {
-        "declared" | "raised" | "updated" | "claimed" | "met" | "cancelled" | "offered" | "withdrawn"
-        | "committed" | "delivered" | "released" | "requested" | "acknowledged" | "assigned"
-        | "escalated" | "resolved" | "reopened" | "reported" | "issued" | "provided" | "scheduled"
-        | "held" | "recorded" | "completed" | "corrected" | "retracted" | "registered" | "changed"
-        | "answered" | "joined" | "left" => last.to_string(),
+        "declared" | "raised" | "updated" | "claimed" | "met" | "cancelled" | "offered"
+        | "withdrawn" | "committed" | "delivered" | "released" | "requested" | "acknowledged"
+        | "assigned" | "escalated" | "resolved" | "reopened" | "reported" | "issued"
+        | "provided" | "scheduled" | "held" | "recorded" | "completed" | "corrected"
+        | "retracted" | "registered" | "changed" | "answered" | "joined" | "left" => {
+            last.to_string()
+        }
         _ => kind.replace('_', " "),
     }
 }

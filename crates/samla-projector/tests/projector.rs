@@ -65,7 +65,10 @@ async fn service_equals_the_pure_fold_and_replicas_agree() {
     let reference = reference_digest(&raws);
     let (clean, _) = fold_in_memory(&raws, 1000).expect("fold");
     let refused: Vec<_> = clean.models.quarantine.rows().take(3).collect();
-    assert!(refused.is_empty(), "the generated crisis should fold without quarantine: {refused:#?}");
+    assert!(
+        refused.is_empty(),
+        "the generated crisis should fold without quarantine: {refused:#?}"
+    );
     // Batch boundaries do not change the read models.
     let (_, small_batches) = fold_in_memory(&raws, 7).expect("fold");
     assert_eq!(small_batches.digest().expect("digest"), reference);

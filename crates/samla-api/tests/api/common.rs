@@ -146,6 +146,7 @@ pub async fn gateway_on(url: &str, options: ConnectOptions, config: IngestConfig
     let state = AppState {
         ingest: service.clone(),
         tokens: SharedTokens::fixed(fixture().tokens.clone()),
+        query: None,
     };
     Gateway {
         router: app(state),

@@ -45,6 +45,7 @@ async fn run_serves_both_doors_and_stops_on_one_signal() {
     let state = AppState {
         ingest: gateway.service.clone(),
         tokens: SharedTokens::fixed(fixture().tokens.clone()),
+        query: None,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let nats = gateway.log.connection().nats_client().clone();

@@ -205,7 +205,8 @@ impl ReadModels {
             id: envelope.aggregate.id.as_str().to_string(),
             slice,
         };
-        self.timeline.record(&key, recorded.seq);
+        self.timeline
+            .record(&key, recorded.seq, recorded.recorded_at, envelope);
         match (&envelope.payload, recorded.superseded) {
             (Payload::EventCorrected(correction), Some(superseded)) => {
                 let at = Position {

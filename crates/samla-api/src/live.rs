@@ -1,0 +1,144 @@
+//! The live stream: `GET /v1/incidents/{incident}/live`, Server-Sent Events, one per
+//! visible applied event (`id` = stream sequence, `event: applied`, data = the event with
+//! its one-line summary), with keep-alives.
+//!
+//! A client reconnecting with `Last-Event-ID: N` (or `?from_seq=N+1`) is first served,
+//! from the log, every visible event after N that the read models have applied — the
+//! timeline index says which — then the live notices; notices at or below the last event
+//! sent are skipped. So there is no gap and no duplicate, also across a server restart
+//! (the index and the log are on disk).
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use proto_events::{IncidentId, Status};
+use samla_projector::views::VisibleSlices;
+use samla_projector::{Scope, Viewer};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+use crate::query::{QueryError, QueryState, event_json, principal, timeline_item, viewer_of};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LiveParams {
+    pub status: Option<String>,
+    /// Start after this sequence minus one (an alternative to `Last-Event-ID`).
+    pub from_seq: Option<u64>,
+}
+
+/// The SSE handler.
+pub async fn live(
+    State(state): State<QueryState>,
+    headers: HeaderMap,
+    Path(incident): Path<String>,
+    Query(params): Query<LiveParams>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, QueryError> {
+    let principal = principal(&headers, &state.tokens)?;
+    let incident =
+        IncidentId::new(incident.as_str()).map_err(|e| QueryError::InvalidParameter {
+            field: "incident",
+            message: format!("incident: {e}"),
+        })?;
+    let status = match params.status.as_deref() {
+        None => Status::Actual,
+        Some(text) => text
+            .parse()
+            .map_err(|e: String| QueryError::InvalidParameter {
+                field: "status",
+                message: format!("status: {e}"),
+            })?,
+    };
+    crate::query::wait_loaded(&state).await?;
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    // Without either, the stream starts with what is applied next.
+    let after = last_event_id
+        .or(params.from_seq.map(|seq| seq.saturating_sub(1)))
+        .unwrap_or_else(|| state.projector.applied_seq());
+    let scope = Scope { incident, status };
+    let viewer = viewer_of(&principal);
+    let (sender, mut receiver) = mpsc::channel::<Event>(256);
+    tokio::spawn(feed(state, scope, viewer, after, sender));
+    let stream = futures::stream::poll_fn(move |cx| receiver.poll_recv(cx).map(|e| e.map(Ok)));
+    Ok(Sse::new(stream).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("keep-alive"),
+    ))
+}
+
+fn sse_event(seq: u64, data: &serde_json::Value) -> Event {
+    Event::default()
+        .id(seq.to_string())
+        .event("applied")
+        .data(data.to_string())
+}
+
+/// Replays from the log, then forwards live notices, until the client goes away.
+async fn feed(
+    state: QueryState,
+    scope: Scope,
+    viewer: Viewer,
+    after: u64,
+    sender: mpsc::Sender<Event>,
+) {
+    // Subscribe first, so nothing applied during the replay is missed.
+    let mut notices = state.projector.subscribe();
+    let backlog = state.projector.read(|m| {
+        let visible = VisibleSlices::new(m, &scope, &viewer);
+        m.timeline
+            .after(&scope, |slice| visible.contains(slice), after)
+    });
+    let mut last_sent = after;
+    for seq in backlog {
+        match timeline_item(&state.log, seq).await {
+            Ok(Some(item)) => {
+                if sender.send(sse_event(seq, &item)).await.is_err() {
+                    return;
+                }
+                last_sent = seq;
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, "live stream: replay from the log failed");
+                return; // the client reconnects with Last-Event-ID and resumes
+            }
+        }
+    }
+    loop {
+        let notice = match notices.recv().await {
+            Ok(notice) => notice,
+            Err(RecvError::Lagged(missed)) => {
+                // Too slow to follow live: end the stream; the client resumes from its
+                // Last-Event-ID through the log, without a gap.
+                tracing::info!(missed, "live stream lagged; closing so the client resumes");
+                return;
+            }
+            Err(RecvError::Closed) => return,
+        };
+        let visible = state
+            .projector
+            .read(|m| VisibleSlices::new(m, &scope, &viewer));
+        for changed in notice.events {
+            if changed.seq <= last_sent
+                || changed.envelope.incident != scope.incident
+                || changed.envelope.status != scope.status
+                || !visible.contains(&changed.slice)
+            {
+                continue;
+            }
+            let data = event_json(changed.seq, changed.recorded_at, &changed.envelope);
+            if sender.send(sse_event(changed.seq, &data)).await.is_err() {
+                return;
+            }
+            last_sent = changed.seq;
+        }
+    }
+}

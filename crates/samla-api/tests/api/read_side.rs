@@ -1,0 +1,312 @@
+//! The read side through the router: queries and the live stream as each organisation may
+//! see them, `min_seq` for reading one's own write, and a live stream that resumes with
+//! `Last-Event-ID` without gap or duplicate, also after the server restarts.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt as _;
+use proto_events::{Audience, Envelope, Kind, Status};
+use samla_api::query::QueryState;
+use samla_api::tokens::SharedTokens;
+use samla_api::{AppState, app};
+use samla_projector::engine::{self, EngineConfig, Projector};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tower::ServiceExt as _;
+
+use crate::common::{
+    envelope, fixture, gateway, json as to_json, org_id, post_json, seq, test_config,
+};
+
+/// A gateway with a projector in the same process, on its own read-model folder.
+struct ReadSide {
+    router: Router,
+    stop: watch::Sender<bool>,
+    service: tokio::task::JoinHandle<Result<(), samla_projector::ProjectorError>>,
+}
+
+async fn read_side(folder: &std::path::Path) -> ReadSide {
+    let gateway = gateway(test_config()).await;
+    let projector = Projector::new();
+    let (stop, stopped) = watch::channel(false);
+    let service = tokio::spawn(engine::run(
+        projector.clone(),
+        gateway.log.clone(),
+        EngineConfig::new(folder),
+        stopped,
+    ));
+    let tokens = SharedTokens::fixed(fixture().tokens.clone());
+    let state = AppState {
+        ingest: gateway.service.clone(),
+        tokens: tokens.clone(),
+        query: Some(QueryState {
+            projector,
+            log: gateway.log.clone(),
+            tokens,
+        }),
+    };
+    ReadSide {
+        router: app(state),
+        stop,
+        service,
+    }
+}
+
+impl ReadSide {
+    async fn shut(self) {
+        let _ = self.stop.send(true);
+        self.service
+            .await
+            .expect("projector task")
+            .expect("projector");
+    }
+}
+
+fn event(kind: Kind, incident: &str, org: &str, aggregate: &str, audience: Audience) -> Envelope {
+    let mut event = envelope(kind, incident, org, aggregate);
+    event.audience = audience;
+    event.status = Status::Actual;
+    event
+}
+
+fn joined(incident: &str, org: &str) -> Envelope {
+    event(
+        Kind::OrganisationJoined,
+        incident,
+        org,
+        org,
+        Audience::Network,
+    )
+}
+
+async fn post_one(router: &Router, org: &str, event: &Envelope) -> u64 {
+    let (status, _, body) = post_json(router, org, &json!([to_json(event)])).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    seq(&body[0])
+}
+
+async fn get(router: &Router, org: &str, path: &str) -> (StatusCode, Value) {
+    let token = fixture().org_tokens[org].clone();
+    let response = router
+        .clone()
+        .oneshot(
+            Request::get(path)
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("the router answers");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Opens the live stream and collects events until `until` sequences were seen (or the
+/// deadline passes). Returns the sequences in order.
+async fn live(
+    router: &Router,
+    org: &str,
+    incident: &str,
+    last_event_id: Option<u64>,
+    until: usize,
+) -> Vec<u64> {
+    let token = fixture().org_tokens[org].clone();
+    let mut request = Request::get(format!("/v1/incidents/{incident}/live"))
+        .header("authorization", format!("Bearer {token}"));
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id.to_string());
+    }
+    let response = router
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("the router answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    let mut text = String::new();
+    let mut seqs = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while seqs.len() < until {
+        let frame = tokio::time::timeout_at(deadline, body.frame()).await;
+        let Ok(Some(Ok(frame))) = frame else { break };
+        if let Ok(data) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            if let Some(id) = block.lines().find_map(|line| line.strip_prefix("id: ")) {
+                seqs.push(id.trim().parse().expect("numeric id"));
+            }
+        }
+    }
+    seqs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restricted_events_stay_with_their_audience_everywhere() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let side = read_side(folder.path()).await;
+    let incident = "visibility-read";
+    post_one(&side.router, "alfa", &joined(incident, "alfa")).await;
+    post_one(&side.router, "bravo", &joined(incident, "bravo")).await;
+    let open = event(
+        Kind::NeedRaised,
+        incident,
+        "bravo",
+        "need-open",
+        Audience::Network,
+    );
+    let network_seq = post_one(&side.router, "bravo", &open).await;
+    let only_alfa = Audience::Orgs([org_id("alfa")].into());
+    let secret = event(Kind::NeedRaised, incident, "alfa", "need-secret", only_alfa);
+    let secret_seq = post_one(&side.router, "alfa", &secret).await;
+
+    let needs = |org: &'static str| {
+        let router = side.router.clone();
+        async move {
+            let (status, body) = get(
+                &router,
+                org,
+                &format!("/v1/incidents/{incident}/needs?min_seq={secret_seq}"),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let ids: Vec<String> = body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|n| n["id"].as_str().unwrap_or_default().to_string())
+                .collect();
+            (ids, body)
+        }
+    };
+    let (alfa_needs, _) = needs("alfa").await;
+    let (bravo_needs, bravo_body) = needs("bravo").await;
+    assert_eq!(alfa_needs, vec!["need-open", "need-secret"]);
+    assert_eq!(bravo_needs, vec!["need-open"], "{bravo_body}");
+
+    let (_, alfa_picture) = get(
+        &side.router,
+        "alfa",
+        &format!("/v1/incidents/{incident}/picture"),
+    )
+    .await;
+    let (_, bravo_picture) = get(
+        &side.router,
+        "bravo",
+        &format!("/v1/incidents/{incident}/picture"),
+    )
+    .await;
+    let open_needs = |p: &Value| p["picture"]["needs"]["open"].as_u64();
+    assert_eq!(open_needs(&alfa_picture), Some(2), "{alfa_picture}");
+    assert_eq!(open_needs(&bravo_picture), Some(1), "{bravo_picture}");
+
+    let timeline = |body: &Value| -> Vec<u64> {
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["seq"].as_u64().expect("seq"))
+            .collect()
+    };
+    let (_, alfa_timeline) = get(
+        &side.router,
+        "alfa",
+        &format!("/v1/incidents/{incident}/timeline"),
+    )
+    .await;
+    let (_, bravo_timeline) = get(
+        &side.router,
+        "bravo",
+        &format!("/v1/incidents/{incident}/timeline"),
+    )
+    .await;
+    assert!(timeline(&alfa_timeline).contains(&secret_seq));
+    assert!(
+        !timeline(&bravo_timeline).contains(&secret_seq),
+        "{bravo_timeline}"
+    );
+    assert!(timeline(&bravo_timeline).contains(&network_seq));
+
+    // The live stream from the start: bravo gets the three network events, never alfa's.
+    let bravo_live = live(&side.router, "bravo", incident, Some(0), 3).await;
+    assert_eq!(bravo_live.len(), 3);
+    assert!(!bravo_live.contains(&secret_seq));
+    let alfa_live = live(&side.router, "alfa", incident, Some(0), 4).await;
+    assert!(alfa_live.contains(&secret_seq));
+
+    // Quarantine and digest are the operator's.
+    let (status, _) = get(&side.router, "alfa", "/v1/digest").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    side.shut().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_stream_resumes_without_gap_or_duplicate_across_a_restart() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let incident = "live-resume";
+    let side = read_side(folder.path()).await;
+    post_one(&side.router, "charlie", &joined(incident, "charlie")).await;
+    let first = post_one(
+        &side.router,
+        "charlie",
+        &event(
+            Kind::NeedRaised,
+            incident,
+            "charlie",
+            "need-first",
+            Audience::Network,
+        ),
+    )
+    .await;
+    // Connected from the start, the client receives the event it posted.
+    let received = live(&side.router, "charlie", incident, Some(first - 1), 1).await;
+    assert_eq!(received, vec![first]);
+
+    // Disconnected: three more land, then the server (gateway and projector) restarts.
+    let mut later = Vec::new();
+    for name in ["need-a", "need-b", "need-c"] {
+        later.push(
+            post_one(
+                &side.router,
+                "charlie",
+                &event(
+                    Kind::NeedRaised,
+                    incident,
+                    "charlie",
+                    name,
+                    Audience::Network,
+                ),
+            )
+            .await,
+        );
+    }
+    let (status, _) = get(
+        &side.router,
+        "charlie",
+        &format!("/v1/incidents/{incident}/needs?min_seq={}", later[2]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    side.shut().await;
+
+    let side = read_side(folder.path()).await;
+    let resumed = live(&side.router, "charlie", incident, Some(first), 3).await;
+    assert_eq!(
+        resumed, later,
+        "exactly the three events after Last-Event-ID"
+    );
+    side.shut().await;
+}
