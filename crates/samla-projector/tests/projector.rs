@@ -333,3 +333,36 @@ async fn broken_read_models_are_rebuilt_beside_the_live_ones() {
         }
     }
 }
+
+/// Stored events for a pure fold, numbered from 1, recorded a second apart.
+fn raw_events(events: &[Envelope]) -> Vec<RawEvent> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(index, envelope)| RawEvent {
+            seq: index as u64 + 1,
+            recorded_at: proto_events::Timestamp::from_unix_seconds(1_780_000_000 + index as i64)
+                .expect("time"),
+            subject: envelope.subject().to_string(),
+            bytes: Bytes::from(codec::encode_msgpack(envelope)),
+        })
+        .collect()
+}
+
+#[test]
+fn an_event_stored_twice_beyond_the_duplicate_window_is_applied_once() {
+    let events = samla_sim::generate_n(5, 400);
+    let once = raw_events(&events);
+    // The same id again later in the log, as a retry after the 24 h window would land.
+    let mut twice_events = events.clone();
+    twice_events.push(events[10].clone());
+    let twice = raw_events(&twice_events);
+    let (folder_once, store_once) = fold_in_memory(&once, 100).expect("fold");
+    let (folder_twice, store_twice) = fold_in_memory(&twice, 100).expect("fold");
+    assert_eq!(folder_twice.applied_seq(), once.len() as u64 + 1);
+    assert_eq!(folder_twice.ids_len(), folder_once.ids_len());
+    assert_eq!(
+        store_twice.digest().expect("digest"),
+        store_once.digest().expect("digest")
+    );
+}
