@@ -42,7 +42,9 @@ tool_server_pids() {
 servers_before="$(tool_server_pids)"
 
 status=0
-cargo test --workspace --all-targets "$@" || status=$?
+test_output="$(mktemp)"
+trap 'rm -f "$test_output"' EXIT
+cargo test --workspace --all-targets "$@" 2>&1 | tee "$test_output" || status=$?
 
 # --- No server left behind -------------------------------------------------------------
 # Test servers die with their test process (kill on drop, and `setpriv --pdeathsig` for
@@ -72,4 +74,13 @@ if [[ -n "$left" ]]; then
     exit 1
 fi
 
+# One closing line over every test binary (cargo prints one per binary, and the last one
+# is often a binary without tests).
+passed=0
+failed=0
+while read -r p f; do
+    passed=$((passed + p))
+    failed=$((failed + f))
+done < <(sed -n 's/^test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$test_output")
+echo "tests: $passed passed, $failed failed"
 exit "$status"

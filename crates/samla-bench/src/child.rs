@@ -1,0 +1,63 @@
+//! The bench binary's own `projector` subcommand: what the `samla-projector` binary does
+//! in follow mode with `--progress` — connect, open the log, run
+//! `samla_projector::engine::run` on a data folder, print `applied <seq>` after every
+//! batch, stop on SIGINT — for when no `samla-projector` binary is at hand (a test run of
+//! this crate alone). Same options, same output, same engine.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use samla_log::{ConnectOptions, LogConfig};
+use samla_projector::engine::{self, EngineConfig, Projector};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::error::BenchError;
+
+/// The options `samla-projector` takes that the bench uses.
+#[derive(Debug, Clone)]
+pub struct ProjectorArgs {
+    pub nats_url: Vec<String>,
+    pub data_dir: PathBuf,
+    pub log_max_bytes: u64,
+    pub batch_max: usize,
+    pub progress: bool,
+}
+
+/// Runs the projector until SIGINT.
+pub async fn run_projector(args: ProjectorArgs) -> Result<(), BenchError> {
+    let connection = samla_log::connect(&args.nats_url, ConnectOptions::default())
+        .await
+        .map_err(|error| BenchError::nats("projector: connecting", error))?;
+    let log = samla_log::Log::open(&connection, LogConfig::new(args.log_max_bytes))
+        .await
+        .map_err(|error| BenchError::nats("projector: opening the log", error))?;
+    let mut config = EngineConfig::new(args.data_dir);
+    config.batch_max = args.batch_max.max(1);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let projector = Projector::new();
+    if args.progress {
+        let mut notices = projector.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match notices.recv().await {
+                    Ok(notice) => {
+                        let mut stdout = std::io::stdout().lock();
+                        let _ = writeln!(stdout, "applied {}", notice.applied_seq);
+                        let _ = stdout.flush();
+                    }
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+    let service = tokio::spawn(engine::run(projector, log, config, stopped));
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|error| BenchError::ProjectorFailed(format!("waiting for SIGINT: {error}")))?;
+    let _ = stop.send(true);
+    service
+        .await
+        .map_err(|error| BenchError::ProjectorFailed(error.to_string()))?
+        .map_err(|error| BenchError::ProjectorFailed(error.to_string()))
+}

@@ -1,0 +1,307 @@
+//! The rebuild: the projector as its own process, building every read model from the whole
+//! log into an empty data folder — so its memory is its own and can be read from `/proc`.
+//!
+//! How the process is found ([`ProjectorCommand::locate`]): `--projector-bin` (or
+//! `SAMLA_PROJECTOR_BIN`); else `samla-projector` next to the running executable (both
+//! land in `target/release/` with `cargo build --release -p samla-bench -p
+//! samla-projector`), or one folder up (a test binary runs from `target/*/deps/`); else the
+//! running executable itself with its `projector` subcommand, which runs the same
+//! `samla_projector::engine::run` (so the figure then includes the bench binary's own code
+//! pages, a few MiB). The report names which one ran.
+//!
+//! The process is started in follow mode with `--progress`; it prints `applied <seq>`
+//! after every batch. The rebuild time runs from spawn to the line that reaches the log's
+//! last sequence; the peak memory is `VmHWM` from `/proc/<pid>/status`, polled every
+//! 100 ms and read once more at that moment, while the process is still alive. Then it gets
+//! SIGINT (it flushes sled and exits), and the data folder is measured like `du` does.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::error::BenchError;
+use crate::progress::{Progress, say};
+
+/// The environment variable naming the projector binary.
+pub const PROJECTOR_BIN_ENV: &str = "SAMLA_PROJECTOR_BIN";
+/// The projector binary's name.
+pub const PROJECTOR_BIN_NAME: &str = "samla-projector";
+/// How long the projector may take to stop after SIGINT before it is killed.
+const STOP_DEADLINE: Duration = Duration::from_secs(60);
+const MEMORY_POLL: Duration = Duration::from_millis(100);
+
+/// The program run as the projector process, and the arguments before its own options
+/// (e.g. a subcommand).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectorCommand {
+    pub program: PathBuf,
+    pub leading_args: Vec<String>,
+}
+
+impl ProjectorCommand {
+    /// A `samla-projector` binary (or anything taking its options).
+    pub fn binary(program: impl Into<PathBuf>) -> Self {
+        ProjectorCommand {
+            program: program.into(),
+            leading_args: Vec::new(),
+        }
+    }
+
+    /// `program subcommand…` — e.g. the bench binary's own `projector` subcommand.
+    pub fn subcommand(program: impl Into<PathBuf>, leading_args: &[&str]) -> Self {
+        ProjectorCommand {
+            program: program.into(),
+            leading_args: leading_args.iter().map(|arg| (*arg).to_owned()).collect(),
+        }
+    }
+
+    /// The projector process as documented at the top of this module: an explicit path,
+    /// `SAMLA_PROJECTOR_BIN`, `samla-projector` beside (or one folder above) the running
+    /// executable, else the running executable with `fallback_subcommand` (when given).
+    pub fn locate(
+        explicit: Option<PathBuf>,
+        fallback_subcommand: Option<&str>,
+    ) -> Result<Self, BenchError> {
+        if let Some(path) =
+            explicit.or_else(|| std::env::var_os(PROJECTOR_BIN_ENV).map(PathBuf::from))
+        {
+            return Ok(ProjectorCommand::binary(path));
+        }
+        let current = std::env::current_exe().map_err(|error| BenchError::StartProjector {
+            program: PathBuf::from(PROJECTOR_BIN_NAME),
+            reason: format!("cannot tell where the running executable is: {error}"),
+        })?;
+        let beside = current
+            .ancestors()
+            .skip(1)
+            .take(2)
+            .map(|folder| folder.join(PROJECTOR_BIN_NAME))
+            .find(|candidate| candidate.is_file());
+        if let Some(found) = beside {
+            return Ok(ProjectorCommand::binary(found));
+        }
+        match fallback_subcommand {
+            Some(subcommand) => Ok(ProjectorCommand::subcommand(current, &[subcommand])),
+            None => Err(BenchError::StartProjector {
+                program: PathBuf::from(PROJECTOR_BIN_NAME),
+                reason: format!(
+                    "not found beside {}; build it with `cargo build --release -p samla-projector` \
+                     or name it with --projector-bin / {PROJECTOR_BIN_ENV}",
+                    current.display()
+                ),
+            }),
+        }
+    }
+
+    /// For the report: the program and its leading arguments.
+    pub fn describe(&self) -> String {
+        let mut text = self.program.display().to_string();
+        for arg in &self.leading_args {
+            text.push(' ');
+            text.push_str(arg);
+        }
+        text
+    }
+}
+
+/// Recording a `perf` profile of the projector during a rebuild.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PerfRecord {
+    /// Where perf writes its data (`perf report -i FILE`).
+    pub output: PathBuf,
+    /// Extra `perf record` arguments (sampling rate, call graphs).
+    pub args: Vec<String>,
+}
+
+/// What one rebuild measured.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RebuildSample {
+    pub elapsed: Duration,
+    pub peak_rss_kib: u64,
+    pub disk_bytes: u64,
+}
+
+/// Where the projector finds the log.
+#[derive(Debug, Clone)]
+pub(crate) struct LogPlace {
+    pub nats_url: String,
+    pub log_max_bytes: u64,
+    /// The log's last sequence: the rebuild is done when the projector applied it.
+    pub last_seq: u64,
+}
+
+/// Runs one rebuild into the empty folder `data_dir`.
+pub(crate) async fn rebuild_once(
+    projector: &ProjectorCommand,
+    place: &LogPlace,
+    data_dir: &Path,
+    batch_max: usize,
+    perf: Option<&PerfRecord>,
+    phase: &str,
+) -> Result<RebuildSample, BenchError> {
+    let stderr_path = data_dir.with_extension("stderr");
+    let stderr = std::fs::File::create(&stderr_path).map_err(BenchError::storage)?;
+    let mut command = Command::new(&projector.program);
+    command
+        .args(&projector.leading_args)
+        .arg("--nats-url")
+        .arg(&place.nats_url)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--log-max-bytes")
+        .arg(place.log_max_bytes.to_string())
+        .arg("--batch-max")
+        .arg(batch_max.to_string())
+        .arg("--progress")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(stderr))
+        .kill_on_drop(true);
+    let mut progress = Progress::new(phase, place.last_seq);
+    let started = Instant::now();
+    let mut child = command
+        .spawn()
+        .map_err(|error| BenchError::StartProjector {
+            program: projector.program.clone(),
+            reason: error.to_string(),
+        })?;
+    let pid = child.id().ok_or_else(|| {
+        BenchError::ProjectorFailed("the projector exited before it could be observed".to_owned())
+    })?;
+    let mut profiler = match perf {
+        Some(perf) => Some(start_perf(perf, pid)?),
+        None => None,
+    };
+    let stdout = child.stdout.take().ok_or_else(|| {
+        BenchError::ProjectorFailed("the projector's output is not readable".to_owned())
+    })?;
+    let mut lines = BufReader::new(stdout).lines();
+    let mut peak_kib = 0u64;
+    let mut poll = tokio::time::interval(MEMORY_POLL);
+    let elapsed = loop {
+        tokio::select! {
+            line = lines.next_line() => {
+                let line = line.map_err(|error| BenchError::ProjectorFailed(error.to_string()))?;
+                let Some(line) = line else {
+                    let status = child.wait().await.map_err(|error| BenchError::ProjectorFailed(error.to_string()))?;
+                    return Err(BenchError::ProjectorFailed(format!(
+                        "it exited ({status}) before reaching the head; its stderr: {}",
+                        tail_of(&stderr_path)
+                    )));
+                };
+                let Some(applied) = line.strip_prefix("applied ").and_then(|seq| seq.trim().parse::<u64>().ok()) else {
+                    continue;
+                };
+                progress.tick_now(applied);
+                if applied >= place.last_seq {
+                    break started.elapsed();
+                }
+            }
+            _ = poll.tick() => peak_kib = peak_kib.max(peak_rss_kib(pid).unwrap_or(0)),
+        }
+    };
+    peak_kib = peak_kib.max(peak_rss_kib(pid).unwrap_or(0));
+    progress.done();
+    if let Some(profiler) = profiler.as_mut() {
+        stop_gracefully(profiler, "perf").await?;
+        say(format!("  perf data written (pid {pid})"));
+    }
+    stop_gracefully(&mut child, "the projector").await?;
+    if peak_kib == 0 {
+        return Err(BenchError::ProjectorFailed(format!(
+            "could not read VmHWM of process {pid} from /proc"
+        )));
+    }
+    let disk_bytes = disk_usage(data_dir).map_err(BenchError::storage)?;
+    let _ = std::fs::remove_file(&stderr_path);
+    Ok(RebuildSample {
+        elapsed,
+        peak_rss_kib: peak_kib,
+        disk_bytes,
+    })
+}
+
+fn start_perf(perf: &PerfRecord, pid: u32) -> Result<Child, BenchError> {
+    Command::new("perf")
+        .arg("record")
+        .arg("-o")
+        .arg(&perf.output)
+        .arg("-p")
+        .arg(pid.to_string())
+        .args(&perf.args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|error| BenchError::StartProjector {
+            program: PathBuf::from("perf"),
+            reason: error.to_string(),
+        })
+}
+
+/// SIGINT, then wait (the projector flushes sled, perf writes its file); killed after
+/// [`STOP_DEADLINE`].
+async fn stop_gracefully(child: &mut Child, what: &str) -> Result<(), BenchError> {
+    let Some(pid) = child.id() else {
+        return Ok(()); // already reaped
+    };
+    if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
+        let _ = rustix::process::kill_process(pid, Signal::INT);
+    }
+    match tokio::time::timeout(STOP_DEADLINE, child.wait()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(BenchError::ProjectorFailed(format!(
+            "waiting for {what}: {error}"
+        ))),
+        Err(_) => {
+            let _ = child.kill().await;
+            Err(BenchError::ProjectorFailed(format!(
+                "{what} did not stop within {STOP_DEADLINE:?} of SIGINT"
+            )))
+        }
+    }
+}
+
+/// `VmHWM` (peak resident set) of a process, in KiB.
+pub(crate) fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|line| {
+        line.strip_prefix("VmHWM:")?
+            .trim()
+            .strip_suffix("kB")?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+/// Bytes allocated on disk under `path` (512-byte blocks, as `du` counts them).
+pub(crate) fn disk_usage(path: &Path) -> std::io::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::symlink_metadata(path)?;
+    let mut total = metadata.blocks() * 512;
+    if metadata.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            total += disk_usage(&entry?.path())?;
+        }
+    }
+    Ok(total)
+}
+
+/// The last lines of a file, for error messages.
+fn tail_of(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(20);
+    let tail = lines[start..].join("\n");
+    if tail.is_empty() {
+        "(empty)".to_owned()
+    } else {
+        tail
+    }
+}

@@ -1,0 +1,72 @@
+//! Smoke test of the whole benchmark against real nats-servers, tiny: every phase runs,
+//! the projector runs as its own process (this package's binary, `projector`
+//! subcommand), and the JSON has every name with positive medians. Not timed: a benchmark
+//! is a benchmark, not a test.
+
+use samla_bench::report::{FIGURES, RATIOS};
+use samla_bench::{BenchOptions, ProjectorCommand};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tiny_run_reports_every_figure() {
+    let projector = ProjectorCommand::subcommand(env!("CARGO_BIN_EXE_samla-bench"), &["projector"]);
+    let mut options = BenchOptions::new(projector);
+    options.events = 2_000;
+    options.repeat = 1;
+    options.durable_events = Some(500);
+    options.batch_max = 300;
+
+    let report = samla_bench::run(&options)
+        .await
+        .expect("the benchmark runs");
+    let json: serde_json::Value =
+        serde_json::from_str(&report.to_json()).expect("the report is JSON");
+
+    for version in ["nats-server", "samla", "rustc"] {
+        let text = json["versions"][version].as_str().unwrap_or_default();
+        assert!(!text.is_empty(), "versions.{version} missing in {json}");
+    }
+    assert!(json["cores"].as_u64().unwrap_or(0) >= 1);
+    assert_eq!(json["workload"]["events"], 2_000);
+    assert!(
+        json["workload"]["kinds"].as_u64().unwrap_or(0) > 10,
+        "mixed kinds"
+    );
+
+    for figure in FIGURES {
+        let entry = &json["results"][figure.name];
+        for field in ["median", "min", "max"] {
+            assert!(
+                entry[field].as_f64().is_some(),
+                "results.{}.{field} missing in {entry}",
+                figure.name
+            );
+        }
+        assert!(entry["unit"].as_str().is_some_and(|unit| !unit.is_empty()));
+        // Counts may be zero on a tiny log (no correction reached across a batch); every
+        // rate, size and duration must be positive.
+        if figure.name != samla_bench::report::names::SUPERSEDED_FETCHES {
+            assert!(
+                entry["median"].as_f64().unwrap_or(0.0) > 0.0,
+                "results.{} has no positive median: {entry}",
+                figure.name
+            );
+        }
+        assert!(entry["min"].as_f64() <= entry["median"].as_f64());
+        assert!(entry["median"].as_f64() <= entry["max"].as_f64());
+    }
+    for (name, _, _, _) in RATIOS {
+        assert!(
+            json["ratios"][name].as_f64().unwrap_or(0.0) > 0.0,
+            "ratio {name} missing in {}",
+            json["ratios"]
+        );
+    }
+    assert!(
+        json["writes_by_table"]
+            .as_object()
+            .is_some_and(|tables| !tables.is_empty()),
+        "writes by table missing"
+    );
+    let table = report.to_table();
+    assert!(table.contains("rebuild_events_per_s") && table.contains("Not measured yet"));
+}
