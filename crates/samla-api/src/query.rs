@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use proto_events::vocab::{NeedCategory, Urgency};
 use proto_events::{AreaCode, IncidentId, OrgId, Status, Timestamp};
-use samla_log::{Log, ReadRange};
+use samla_log::Log;
 use samla_projector::engine::Projector;
 use samla_projector::views::needs::{NeedFilter, NeedStatus};
 use samla_projector::views::{self, VisibleSlices};
@@ -545,16 +545,10 @@ async fn timeline(
 pub async fn timeline_item(log: &Log, seq: u64) -> Result<Option<Value>, QueryError> {
     let unavailable =
         |e: samla_log::LogError| unavailable(format!("the log could not be read: {e}"));
-    let records = log
-        .read(ReadRange::span(seq, seq))
-        .await
-        .map_err(unavailable)?
-        .collect_all()
-        .await
-        .map_err(unavailable)?;
-    Ok(records.into_iter().next().and_then(|record| {
-        let envelope = proto_events::decode_msgpack(record.payload()).ok()?;
-        Some(event_json(seq, record.recorded_at(), &envelope))
+    let stored = log.get(seq).await.map_err(unavailable)?;
+    Ok(stored.and_then(|stored| {
+        let envelope = proto_events::decode_msgpack(&stored.payload).ok()?;
+        Some(event_json(seq, stored.recorded_at, &envelope))
     }))
 }
 

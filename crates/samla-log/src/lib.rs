@@ -42,6 +42,7 @@ mod batch;
 mod config;
 mod connect;
 mod error;
+mod get;
 mod read;
 mod setup;
 mod typed;
@@ -55,6 +56,7 @@ pub use append::{AppendItem, Appended};
 pub use config::{DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX, LogConfig, MINIMUM_SERVER_VERSION};
 pub use connect::{Auth, ConnectOptions, Connection, connect};
 pub use error::LogError;
+pub use get::StoredEvent;
 pub use read::{RawRecord, ReadFilter, ReadRange, Records, Tail};
 pub use typed::{Decoded, RecordedEvent, Undecodable, UndecodableReason};
 

@@ -461,21 +461,18 @@ async fn rebuild(
     Ok((store, building))
 }
 
-/// Stored events by sequence (the ones a batch's corrections supersede), prepared.
+/// Stored events by sequence (the ones a batch's corrections supersede), prepared:
+/// fetched one request each, concurrently.
 async fn fetch(log: &Log, seqs: Vec<u64>) -> Result<HashMap<u64, Prepared>, ProjectorError> {
-    let mut fetched = HashMap::new();
-    for seq in seqs {
-        let records = log
-            .read(ReadRange::span(seq, seq))
-            .await?
-            .collect_all()
-            .await?;
-        for record in records {
-            let raw = RawEvent::from(record);
-            fetched.insert(raw.seq, prepare(&raw));
-        }
-    }
-    Ok(fetched)
+    let stored = futures::future::try_join_all(seqs.into_iter().map(|seq| log.get(seq))).await?;
+    Ok(stored
+        .into_iter()
+        .flatten()
+        .map(|event| {
+            let raw = RawEvent::from(event);
+            (raw.seq, prepare(&raw))
+        })
+        .collect())
 }
 
 /// Follows the log from the checkpoint, batch by batch, until shutdown.

@@ -28,6 +28,17 @@ impl From<samla_log::RawRecord> for RawEvent {
     }
 }
 
+impl From<samla_log::StoredEvent> for RawEvent {
+    fn from(event: samla_log::StoredEvent) -> Self {
+        RawEvent {
+            seq: event.seq,
+            recorded_at: event.recorded_at,
+            subject: event.subject,
+            bytes: event.payload,
+        }
+    }
+}
+
 /// A decoded, valid event whose subject matches its envelope.
 #[derive(Debug, Clone)]
 pub struct Usable {
