@@ -23,7 +23,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
 
 use base64::Engine as _;
 use proto_events::OrgId;
@@ -258,7 +257,8 @@ pub struct SharedTokens {
 #[derive(Debug)]
 struct Source {
     path: PathBuf,
-    modified: std::sync::Mutex<Option<SystemTime>>,
+    /// SHA-256 of the file as last loaded: a change of content, not of the clock, reloads.
+    fingerprint: std::sync::Mutex<Option<[u8; 32]>>,
 }
 
 impl SharedTokens {
@@ -272,13 +272,13 @@ impl SharedTokens {
 
     /// Tokens from a file, re-read by [`SharedTokens::reload_if_changed`].
     pub fn from_file(path: &Path) -> Result<Self, ApiError> {
-        let modified = modified_time(path);
+        let fingerprint = file_fingerprint(path);
         let store = TokenStore::load(path)?;
         Ok(SharedTokens {
             current: Arc::new(RwLock::new(Arc::new(store))),
             source: Some(Arc::new(Source {
                 path: path.to_owned(),
-                modified: std::sync::Mutex::new(modified),
+                fingerprint: std::sync::Mutex::new(fingerprint),
             })),
         })
     }
@@ -303,16 +303,16 @@ impl SharedTokens {
         let Some(source) = &self.source else {
             return Ok(false);
         };
-        let modified = modified_time(&source.path);
+        let fingerprint = file_fingerprint(&source.path);
         let mut seen = source
-            .modified
+            .fingerprint
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if modified == *seen {
+        if fingerprint == *seen {
             return Ok(false);
         }
         let store = TokenStore::load(&source.path)?;
-        *seen = modified;
+        *seen = fingerprint;
         *self
             .current
             .write()
@@ -321,8 +321,7 @@ impl SharedTokens {
     }
 }
 
-fn modified_time(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path)
-        .and_then(|meta| meta.modified())
-        .ok()
+fn file_fingerprint(path: &Path) -> Option<[u8; 32]> {
+    let bytes = std::fs::read(path).ok()?;
+    Some(Sha256::digest(&bytes).into())
 }
