@@ -20,6 +20,16 @@ pub struct Scope {
     pub status: Status,
 }
 
+/// The table a stored key belongs to: `m/<table>/…` → `<table>` (empty when the key is
+/// not a read-model key).
+pub fn table_name(key: &[u8]) -> &str {
+    std::str::from_utf8(key)
+        .ok()
+        .and_then(|text| text.strip_prefix("m/"))
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default()
+}
+
 /// A table key: encodes to `m/<table>/<…>` and back.
 pub trait TableKey: Ord + Clone {
     fn encode(&self, table: &str) -> Vec<u8>;

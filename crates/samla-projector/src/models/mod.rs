@@ -306,11 +306,7 @@ impl ReadModels {
     pub fn load(&mut self, key: &[u8], value: &[u8]) -> Result<(), ProjectorError> {
         let text = std::str::from_utf8(key)
             .map_err(|_| ProjectorError::Corrupt("a read-model key is not UTF-8".into()))?;
-        let table = text
-            .strip_prefix("m/")
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_default();
-        match table {
+        match crate::table::table_name(key) {
             "slices" => self.slices.load(key, value),
             "sites" => self.sites.load(key, value),
             "offers" => self.offers.load(key, value),

@@ -235,12 +235,7 @@ impl Network {
     }
 
     pub fn load(&mut self, key: &[u8], value: &[u8]) -> Result<(), ProjectorError> {
-        let table = std::str::from_utf8(key)
-            .ok()
-            .and_then(|k| k.strip_prefix("m/"))
-            .and_then(|k| k.split('/').next())
-            .unwrap_or_default();
-        match table {
+        match crate::table::table_name(key) {
             "incidents" => self.incidents.load(key, value),
             "orgs" => self.orgs.load(key, value),
             "responsibilities" => self.responsibilities.load(key, value),

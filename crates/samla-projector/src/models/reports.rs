@@ -376,12 +376,7 @@ impl Reports {
     }
 
     pub fn load(&mut self, key: &[u8], value: &[u8]) -> Result<(), ProjectorError> {
-        let table = std::str::from_utf8(key)
-            .ok()
-            .and_then(|k| k.strip_prefix("m/"))
-            .and_then(|k| k.split('/').next())
-            .unwrap_or_default();
-        match table {
+        match crate::table::table_name(key) {
             "sitreps" => self.sitreps.load(key, value),
             "arrivals" => self.arrivals.load(key, value),
             "services" => self.services.load(key, value),
