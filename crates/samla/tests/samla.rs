@@ -1,0 +1,12 @@
+//! End-to-end tests of the `samla` binary: each runs the real command as a child process
+//! (a real managed nats-server, real sled files, the real HTTP API) and talks to it as a
+//! user or a script would.
+
+#[path = "samla/common.rs"]
+mod common;
+#[path = "samla/config.rs"]
+mod config;
+#[path = "samla/emit.rs"]
+mod emit;
+#[path = "samla/up.rs"]
+mod up;

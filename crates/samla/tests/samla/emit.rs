@@ -1,0 +1,169 @@
+//! `samla org add`, `samla emit` and `samla tail` against a running `samla up`.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{Up, get, run};
+
+const INCIDENT: &str = "emit-test";
+
+/// A contract vector as JSON, re-addressed to `org` in the test incident.
+fn vector(kind: &str, org: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../proto-events/vectors/{kind}.json"));
+    let mut event: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("vector")).expect("JSON");
+    event["incident"] = INCIDENT.into();
+    event["org"] = org.into();
+    event["occurred_at"] = "2026-11-01T08:00:00Z".into();
+    event.as_object_mut().expect("object").remove("id");
+    event
+}
+
+#[test]
+fn org_add_then_emit_reports_each_line_and_a_retry_stores_nothing_twice() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().expect("utf-8");
+    let up = Up::start(&data, &[]);
+    assert!(
+        up.org_tokens.is_empty(),
+        "no organisations before `org add`"
+    );
+
+    let (code, stdout, stderr) = run(
+        &["org", "add", "kommun", "--data-dir", data_arg, "--json"],
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let added: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(added["added"], true);
+    assert_eq!(added["nats_user"], "org-kommun");
+    let (code, _, stderr) = run(&["org", "add", "Not An Id", "--data-dir", data_arg], "");
+    assert_eq!(code, 2, "{stderr}");
+
+    let mut joined = vector("organisation_joined", "kommun");
+    joined["aggregate"]["id"] = "kommun".into();
+    let mut need = vector("need_raised", "kommun");
+    need["id"] = "019cb2a8-4c60-7a0d-b361-6d6c61aaaaaa".into();
+    let mut personal = vector("need_raised", "kommun");
+    personal["payload"]["note"] = "Kontakta 19121212-1212 om boendet".into();
+    let lines = [
+        vector("incident_declared", "kommun").to_string(),
+        joined.to_string(),
+        need.to_string(),
+        "this is not JSON".to_owned(),
+        personal.to_string(),
+        vector("need_raised", "someone-else").to_string(),
+    ]
+    .join("\n");
+    let emit_args = [
+        "emit",
+        "--org",
+        "kommun",
+        "--data-dir",
+        data_arg,
+        "--json",
+        "-",
+    ];
+    // The token file is reread every few seconds: the first emit may meet 401 until then.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let (code, stdout, stderr) = loop {
+        let outcome = run(&emit_args, &lines);
+        if outcome.0 != 5 || std::time::Instant::now() > deadline {
+            break outcome;
+        }
+    };
+    assert_eq!(
+        code, 3,
+        "some lines refused → exit 3; stdout {stdout} stderr {stderr}"
+    );
+    let answers: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let by_line = |n: u64| {
+        answers
+            .iter()
+            .find(|a| a["line"] == n)
+            .unwrap_or_else(|| panic!("no answer for line {n}: {stdout}"))
+    };
+    for stored in [1, 2, 3] {
+        assert!(
+            by_line(stored)["seq"].as_u64().is_some(),
+            "line {stored} stored: {stdout}"
+        );
+    }
+    assert_eq!(by_line(4)["error"]["code"], "malformed");
+    let guard = &by_line(5)["error"];
+    assert_eq!(
+        guard["field"], "payload.note",
+        "the guard names the field: {guard}"
+    );
+    assert!(
+        by_line(6)["error"]["code"].as_str().is_some(),
+        "another organisation's envelope is refused"
+    );
+
+    // The same need again: a duplicate, not a second event.
+    let (code, stdout, _) = run(&emit_args, &need.to_string());
+    assert_eq!(code, 0);
+    let answer: Value = serde_json::from_str(stdout.trim()).expect("JSON");
+    assert_eq!(answer["duplicate"], true, "{answer}");
+    assert_eq!(answer["seq"], by_line(3)["seq"]);
+
+    // What was stored is what the organisation reads back, live stream included.
+    let needs = get(
+        &up.api,
+        up_token(&data),
+        &format!("v1/incidents/{INCIDENT}/needs?min_seq={}", answer["seq"]),
+    );
+    assert_eq!(needs["items"].as_array().map(Vec::len), Some(1), "{needs}");
+    let (code, stdout, stderr) = run(
+        &[
+            "tail",
+            "--org",
+            "kommun",
+            "--data-dir",
+            data_arg,
+            "--incident",
+            INCIDENT,
+            "--after",
+            "0",
+            "--limit",
+            "3",
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let kinds: Vec<String> = stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("JSON")["kind"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["incident_declared", "organisation_joined", "need_raised"]
+    );
+    drop(up);
+}
+
+/// The organisation's token from the local stack's credentials.
+fn up_token(data: &Path) -> &'static str {
+    let text =
+        std::fs::read_to_string(data.join("config/local-credentials.json")).expect("credentials");
+    let credentials: Value = serde_json::from_str(&text).expect("JSON");
+    Box::leak(
+        credentials["orgs"]["kommun"]["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+            .into_boxed_str(),
+    )
+}
