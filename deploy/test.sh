@@ -15,6 +15,9 @@ cd "$repo_root"
 deploy/install-nats-server.sh 2.15.1 >/dev/null
 deploy/install-nats-server.sh 2.14.6 >/dev/null
 
+# The Python packages the example emitters in examples/python use (pinned, .tools/python).
+deploy/install-python-deps.sh >/dev/null
+
 # --- Browser for the dashboard tests ---------------------------------------------------
 # (placeholder: a later issue installs Debian's chromium and chromium-driver here)
 
@@ -44,6 +47,9 @@ servers_before="$(tool_server_pids)"
 status=0
 test_output="$(mktemp)"
 trap 'rm -f "$test_output"' EXIT
+# The Rust example emitter runs as a program in the examples test; `cargo test` builds
+# examples only as test harnesses, so build the program first.
+cargo build --quiet -p samla --examples
 cargo test --workspace --all-targets "$@" 2>&1 | tee "$test_output" || status=$?
 
 # --- No server left behind -------------------------------------------------------------

@@ -32,6 +32,9 @@ pub struct CrisisConfig {
     /// organisations only; when above zero, the police's situation reports and safety
     /// issues are restricted too.
     pub restricted_share_percent: u8,
+    /// Whether the crisis is still going at its end: no closing steps (no organisation
+    /// leaves, the incident is not closed). A live demo wants this; the default closes.
+    pub ongoing: bool,
 }
 
 impl CrisisConfig {
@@ -45,6 +48,7 @@ impl CrisisConfig {
             start: Timestamp::parse("2026-03-02T06:00:00Z").expect("a valid timestamp"),
             exercise_share_percent: 2,
             restricted_share_percent: 8,
+            ongoing: false,
         }
     }
 

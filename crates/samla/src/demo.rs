@@ -35,6 +35,8 @@ pub fn crisis(seed: u64, scale: u32, days: u32) -> CrisisConfig {
         scale: scale.max(1),
         days,
         start: Timestamp::from_unix_seconds(start).unwrap_or(CrisisConfig::demo().start),
+        // It ends now and goes on: nobody has left, the incident is not closed.
+        ongoing: true,
         ..CrisisConfig::demo()
     }
 }

@@ -8,5 +8,7 @@ mod common;
 mod config;
 #[path = "samla/emit.rs"]
 mod emit;
+#[path = "samla/examples.rs"]
+mod examples;
 #[path = "samla/up.rs"]
 mod up;

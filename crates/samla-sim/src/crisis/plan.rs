@@ -99,7 +99,8 @@ impl Crisis {
                 }))),
             );
         }
-        for stage in 0..4u8 {
+        let closing_stages = if self.config.ongoing { 0 } else { 4u8 };
+        for stage in 0..closing_stages {
             self.schedule(
                 self.closing_at + i64::from(stage) * 5 * MINUTE,
                 Step::Closing(stage),
