@@ -35,10 +35,12 @@
 //! - `batch.rs`: [`Log::append_batch`]: splitting, the atomic batch protocol, fallback.
 //! - `read.rs`: [`RawRecord`], [`ReadRange`], [`Records`], [`Tail`] and their cursor.
 //! - `typed.rs`: envelopes in, decoded records out.
+//! - [`chain`]: the hash chain over the log (tamper evidence), its export and comparison.
 
 mod api;
 mod append;
 mod batch;
+pub mod chain;
 mod config;
 mod connect;
 mod error;

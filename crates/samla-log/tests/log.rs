@@ -7,6 +7,8 @@
 
 #[path = "log/append.rs"]
 mod append;
+#[path = "log/chain.rs"]
+mod chain;
 #[path = "log/cluster.rs"]
 mod cluster;
 #[path = "log/read.rs"]

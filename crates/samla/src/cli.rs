@@ -70,6 +70,9 @@ pub enum Command {
     Tail(TailArgs),
     /// Print the replica's digest: SHA-256 over its read models, and the sequence it reflects.
     Digest(DigestArgs),
+    /// Recompute the log's hash chain; export its head, or check the log against an export.
+    #[command(long_about = VERIFY_ABOUT)]
+    Verify(VerifyArgs),
     /// Manage the organisations of a local stack.
     #[command(subcommand)]
     Org(OrgCommand),
@@ -359,6 +362,63 @@ pub struct DigestArgs {
         value_name = "TOKEN"
     )]
     pub token: Option<String>,
+    #[command(flatten)]
+    pub data: DataDirArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const VERIFY_ABOUT: &str = "\
+Recompute the log's hash chain from the stream: each link covers the previous link, the
+sequence, the subject, recorded_at and the event's bytes; a second chain covers the content
+only (no recorded_at).
+
+  samla verify                          print the chain head
+  samla verify --export-head FILE       write a link every --every sequences and the head,
+                                        for other organisations to keep
+  samla verify --against FILE           check the log against an earlier export: names the
+                                        first interval where it departs, whether only the
+                                        recorded times differ (a re-written log) or the
+                                        content too, and (with --fingerprints at export)
+                                        the first changed sequence
+
+Exit code 0 when the log matches, 1 when it departs. Reads the log as the projector's
+NATS user: from the local stack of --data-dir, or --nats-url with --nats-password.";
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Write the chain's points and head to FILE (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub export_head: Option<PathBuf>,
+    /// Check the log against an earlier export.
+    #[arg(long, value_name = "FILE", conflicts_with = "export_head")]
+    pub against: Option<PathBuf>,
+    /// A point every N sequences in an export.
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub every: u64,
+    /// Also export a 64-bit fingerprint per event (names the first changed sequence later).
+    #[arg(long)]
+    pub fingerprints: bool,
+    /// NATS server(s) holding the log (default: the local stack of --data-dir).
+    #[arg(
+        long,
+        env = "SAMLA_NATS_URL",
+        value_delimiter = ',',
+        value_name = "URL"
+    )]
+    pub nats_url: Vec<String>,
+    /// Password of the NATS user `samla-projector` (with --nats-url).
+    #[arg(
+        long,
+        env = "SAMLA_PROJECTOR_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD"
+    )]
+    pub nats_password: Option<String>,
+    /// The log's byte budget (must equal the stream's `max_bytes`).
+    #[arg(long, env = "SAMLA_LOG_MAX_BYTES", default_value_t = 8 << 30, value_name = "BYTES")]
+    pub log_max_bytes: u64,
     #[command(flatten)]
     pub data: DataDirArgs,
     /// Print JSON.

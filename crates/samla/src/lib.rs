@@ -16,7 +16,8 @@
 //!   file as defaults; `exit.rs`: [`exit::CliError`] and the exit codes.
 //! - `stack.rs`: `up`, `serve`, `projector`; `nats_child.rs`: the managed nats-server;
 //!   `local.rs`: the local stack's folder and credentials.
-//! - `client.rs`: the API client; `demo.rs`, `emit.rs`, `tail.rs`, `org.rs`: the commands.
+//! - `client.rs`: the API client; `demo.rs`, `emit.rs`, `tail.rs`, `org.rs`, `verify.rs`:
+//!   the commands.
 
 pub mod cli;
 pub mod client;
@@ -30,6 +31,7 @@ pub mod nats_child;
 pub mod org;
 pub mod stack;
 pub mod tail;
+pub mod verify;
 
 use clap::CommandFactory as _;
 use serde_json::json;
@@ -58,6 +60,7 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Emit(args) => emit::emit(args).await,
         Command::Tail(args) => tail::tail(args).await,
         Command::Digest(args) => digest(args).await,
+        Command::Verify(args) => verify::verify(args).await,
         Command::Org(OrgCommand::Add(args)) => org::add(args),
         Command::Org(OrgCommand::List { data, json }) => org::list(&data, json),
         Command::Completions { shell } => {

@@ -217,7 +217,11 @@ struct Started {
     stop: watch::Sender<bool>,
 }
 
-async fn open_log(urls: &[String], options: ConnectOptions, max_bytes: u64) -> CliResult<Log> {
+pub(crate) async fn open_log(
+    urls: &[String],
+    options: ConnectOptions,
+    max_bytes: u64,
+) -> CliResult<Log> {
     let connection = samla_log::connect(urls, options).await.map_err(|error| {
         unavailable(format!(
             "cannot connect to NATS at {}: {error}",

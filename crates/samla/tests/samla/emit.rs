@@ -151,6 +151,52 @@ fn org_add_then_emit_reports_each_line_and_a_retry_stores_nothing_twice() {
         kinds,
         ["incident_declared", "organisation_joined", "need_raised"]
     );
+
+    // The hash chain: exported, then checked against the same log (and a grown one).
+    let export = dir.path().join("chain.json");
+    let export_arg = export.to_str().expect("utf-8");
+    let (code, stdout, stderr) = run(
+        &[
+            "verify",
+            "--data-dir",
+            data_arg,
+            "--every",
+            "2",
+            "--export-head",
+            export_arg,
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("Chain head: seq 3 link "), "{stdout}");
+    let (code, stdout, stderr) = run(
+        &[
+            "verify",
+            "--data-dir",
+            data_arg,
+            "--against",
+            export_arg,
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{stdout} {stderr}");
+    let verdict: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(verdict["intact"], true, "{verdict}");
+    // A forged export (one link changed) is reported as a departure, exit 1.
+    let mut forged: Value =
+        serde_json::from_str(&std::fs::read_to_string(&export).expect("export")).expect("JSON");
+    forged["points"][0]["content"] = "00".repeat(32).into();
+    std::fs::write(&export, forged.to_string()).expect("write");
+    let (code, stdout, _) = run(
+        &["verify", "--data-dir", data_arg, "--against", export_arg],
+        "",
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("Content departs between seq 1 and 2"),
+        "{stdout}"
+    );
     drop(up);
 }
 
