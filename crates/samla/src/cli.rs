@@ -431,6 +431,8 @@ pub enum OrgCommand {
     /// Create an organisation's API token and NATS user, and reload the running server.
     #[command(long_about = ORG_ADD_ABOUT)]
     Add(OrgAddArgs),
+    /// Replace an organisation's API token and NATS password (the old ones stop working).
+    Rotate(OrgAddArgs),
     /// List the organisations of the local stack.
     List {
         #[command(flatten)]

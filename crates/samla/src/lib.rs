@@ -28,6 +28,7 @@ pub mod exit;
 pub mod local;
 pub mod logging;
 pub mod nats_child;
+pub mod notify;
 pub mod org;
 pub mod stack;
 pub mod tail;
@@ -61,7 +62,8 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Tail(args) => tail::tail(args).await,
         Command::Digest(args) => digest(args).await,
         Command::Verify(args) => verify::verify(args).await,
-        Command::Org(OrgCommand::Add(args)) => org::add(args),
+        Command::Org(OrgCommand::Add(args)) => org::add(args, false),
+        Command::Org(OrgCommand::Rotate(args)) => org::add(args, true),
         Command::Org(OrgCommand::List { data, json }) => org::list(&data, json),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "samla", &mut std::io::stdout());

@@ -18,8 +18,10 @@ use crate::local::{Credentials, LocalStack, write_private};
 /// The version the project pins and installs.
 pub const PINNED_VERSION: &str = "2.15.1";
 
-/// The config template shared with the test kit and `deploy/`.
-const TEMPLATE: &str = include_str!("../../../deploy/nats/single.conf.template");
+/// The config templates shared with the test kit and `deploy/`.
+pub const SINGLE_TEMPLATE: &str = include_str!("../../../deploy/nats/single.conf.template");
+pub const CLUSTER_NODE_TEMPLATE: &str =
+    include_str!("../../../deploy/nats/cluster-node.conf.template");
 
 /// How long a start may take before it is reported as failed.
 const START_DEADLINE: Duration = Duration::from_secs(30);
@@ -196,11 +198,18 @@ fn render_config(
         ("max_memory_store", (64u64 << 20).to_string()),
         ("sync_interval", "always".to_owned()),
     ];
-    let mut config = TEMPLATE.to_owned();
-    for (name, value) in &values {
+    let mut values: Vec<(&str, String)> = values.to_vec();
+    values.push(("extra", extra));
+    render(SINGLE_TEMPLATE, &values)
+}
+
+/// Fills every `{{name}}` of a `deploy/nats/` template; a placeholder without a value is
+/// an error naming it (a template change must not produce a half-configured server).
+pub fn render(template: &str, values: &[(&str, String)]) -> CliResult<String> {
+    let mut config = template.to_owned();
+    for (name, value) in values {
         config = config.replace(&format!("{{{{{name}}}}}"), value);
     }
-    config = config.replace("{{extra}}", &extra);
     if let Some(at) = config.find("{{") {
         let rest = &config[at..];
         let name = rest

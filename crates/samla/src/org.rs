@@ -28,8 +28,8 @@ pub fn add_orgs(
     Ok(added)
 }
 
-/// Runs `samla org add`.
-pub fn add(args: OrgAddArgs) -> CliResult {
+/// Runs `samla org add`, or `samla org rotate` (new credentials for an existing one).
+pub fn add(args: OrgAddArgs, rotate: bool) -> CliResult {
     let org = OrgId::new(&args.name).map_err(|reason| {
         usage(format!(
             "`{}` cannot be an organisation id: {reason} (use lower case a-z, 0-9, `_` and `-`, e.g. malmo-stad)",
@@ -38,6 +38,11 @@ pub fn add(args: OrgAddArgs) -> CliResult {
     })?;
     let stack = LocalStack::at(&args.data.data_dir);
     let mut credentials = Credentials::load_or_create(&stack)?;
+    if rotate && credentials.orgs.remove(&org).is_none() {
+        return Err(usage(format!(
+            "`{org}` is not an organisation of this stack; add it with `samla org add {org}`"
+        )));
+    }
     let added = add_orgs(&stack, &mut credentials, std::slice::from_ref(&org))?;
     let running = stack.running();
     let org_credentials = &credentials.orgs[&org];

@@ -163,7 +163,13 @@ pub async fn serve(args: ServeArgs) -> CliResult {
     };
     let started = replica.start().await?;
     println!("API: http://{}/", display_addr(started.http));
-    started.serve_until_signal(None).await
+    crate::notify::notify(&format!(
+        "READY=1\nSTATUS=serving on http://{}/",
+        display_addr(started.http)
+    ));
+    let outcome = started.serve_until_signal(None).await;
+    crate::notify::notify("STOPPING=1");
+    outcome
 }
 
 /// `samla projector`.

@@ -6,6 +6,8 @@
 mod common;
 #[path = "samla/config.rs"]
 mod config;
+#[path = "samla/deploy.rs"]
+mod deploy;
 #[path = "samla/emit.rs"]
 mod emit;
 #[path = "samla/examples.rs"]
