@@ -22,7 +22,7 @@ pub fn notify_to(path: &std::path::Path, state: &str) {
             let address = std::os::unix::net::SocketAddr::from_abstract_name(name)?;
             socket.send_to_addr(state.as_bytes(), &address)
         } else {
-            socket.send_to(state.as_bytes(), &path)
+            socket.send_to(state.as_bytes(), path)
         }
     });
     if let Err(error) = sent {
