@@ -222,10 +222,9 @@ pub fn render(template: &str, values: &[(&str, String)]) -> CliResult<String> {
     Ok(config)
 }
 
-/// A free loopback port (the OS picks it; it is released before the server binds it).
-fn free_port() -> CliResult<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr().context("finding a free port")?.port())
+/// A loopback listener on a port the OS picks.
+fn loopback_listener() -> CliResult<std::net::TcpListener> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?)
 }
 
 fn setpriv_available() -> bool {

@@ -83,6 +83,13 @@ async fn run_up(
     };
     let started = replica.start().await?;
     let api = format!("http://{}/", display_addr(started.http));
+    // Clients on this machine find the stack through stack.json: write it before saying
+    // the stack is up.
+    stack.write_running(&RunningStack {
+        api: api.clone(),
+        nats: urls.join(","),
+        pid: std::process::id(),
+    })?;
     // The first line is the contract scripts and tests read.
     println!("Dashboard: {api}");
     println!("NATS: {}", urls.join(","));
@@ -93,11 +100,6 @@ async fn run_up(
     println!("Operator token: {}", credentials.operator_token);
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    stack.write_running(&RunningStack {
-        api: api.clone(),
-        nats: urls.join(","),
-        pid: std::process::id(),
-    })?;
 
     let demo_task = if args.demo {
         let log = started.log.clone();
