@@ -13,6 +13,9 @@ pub enum ProjectorError {
     /// The log could not be read; retry when NATS is back.
     #[error("the log is unavailable: {0}")]
     Log(#[from] LogError),
+    /// A replay asked for a sequence beyond the log's head: ask for at most `head`.
+    #[error("sequence {asked} is beyond the log's head {head}")]
+    BeyondHead { asked: u64, head: u64 },
     /// Shutting down.
     #[error("stopped")]
     Stopped,

@@ -138,12 +138,33 @@ impl Folder {
         batch: Vec<Prepared>,
         fetched: &HashMap<u64, Prepared>,
     ) -> BatchOutcome {
+        self.apply_events(batch, fetched, true)
+    }
+
+    /// Applies a batch in the order given, whatever its sequences: for folding the log in
+    /// another order than the stream's ("as happened", see [`crate::replay`]). Nothing is
+    /// skipped for being at or below the checkpoint (which becomes the highest sequence
+    /// applied); an id applied before is still skipped. Pure: no I/O.
+    pub fn apply_in_given_order(
+        &mut self,
+        batch: Vec<Prepared>,
+        fetched: &HashMap<u64, Prepared>,
+    ) -> BatchOutcome {
+        self.apply_events(batch, fetched, false)
+    }
+
+    fn apply_events(
+        &mut self,
+        batch: Vec<Prepared>,
+        fetched: &HashMap<u64, Prepared>,
+        skip_at_or_below_checkpoint: bool,
+    ) -> BatchOutcome {
         let mut outcome = BatchOutcome::default();
         // Earlier events of this batch, for corrections that point at them.
         let mut seen: HashMap<u64, Usable> = HashMap::new();
         for prepared in batch {
             let seq = prepared.seq();
-            if seq <= self.applied_seq {
+            if skip_at_or_below_checkpoint && seq <= self.applied_seq {
                 outcome.skipped += 1;
                 continue;
             }
@@ -180,7 +201,7 @@ impl Folder {
                     }
                 }
             }
-            self.applied_seq = seq;
+            self.applied_seq = self.applied_seq.max(seq);
             outcome.last_seq = seq;
         }
         outcome

@@ -18,6 +18,8 @@
 //! - [`views`]: what a viewer sees, merged from the slices it may see, with `now`.
 //! - [`store`]: the key-value trait, sled and memory implementations, the digest.
 //! - [`engine`]: the service loop — pull, decode, fold, write; rebuild; change notices.
+//! - [`replay`]: the picture as known or as happened at any point (after-action review),
+//!   with verified snapshots on disk and an occurred-time index.
 
 pub mod engine;
 pub mod error;
@@ -26,6 +28,7 @@ pub mod gauge;
 pub mod models;
 pub mod prepare;
 pub mod recorded;
+pub mod replay;
 pub mod store;
 pub mod summary;
 pub mod table;
@@ -37,6 +40,7 @@ pub use folder::{BatchOutcome, Folder};
 pub use models::ReadModels;
 pub use prepare::{Prepared, RawEvent, prepare};
 pub use recorded::{Recorded, Superseded};
+pub use replay::{ReplayConfig, ReplayPoint, ReplayStats, Replayed, Replayer, Sense};
 pub use store::{KvStore, MemoryStore, SledStore};
 pub use table::Scope;
 pub use visibility::{SliceId, Viewer};

@@ -14,6 +14,8 @@ use samla_projector::engine::{self, EngineConfig};
 use samla_projector::{KvStore, RawEvent, SledStore, fold_in_memory};
 use samla_testkit::NatsServer;
 
+mod replay;
+
 /// Events in the CI-sized crisis.
 const CRISIS_EVENTS: usize = 20_000;
 

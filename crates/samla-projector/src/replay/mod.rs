@@ -1,0 +1,423 @@
+//! Replay: the picture as it was known, or as it happened, at any point — for after-action
+//! review ("what did we know when we decided?") and stepping through a crisis.
+//!
+//! Two senses (see the as-of contract and design.md, "Bitemporal time"):
+//! - **As known at T** ([`ReplayPoint::KnownAt`], [`ReplayPoint::KnownAtSeq`]): the log
+//!   prefix up to the last sequence recorded at or before T. The sequence is found by
+//!   binary search over `recorded_at` (one `get` per step, bounded by the snapshots'
+//!   recorded times), assuming `recorded_at` does not decrease along the log — true while
+//!   the servers' clocks do not step back, and the same rule as
+//!   [`samla_log::ReadRange::recorded_until`]. The prefix is folded exactly as the engine
+//!   folds it, so the read models equal [`crate::fold_in_memory`] of that prefix.
+//! - **As happened at T** ([`ReplayPoint::HappenedAt`]): the events whose effective time is
+//!   at or before T, folded in (effective time, sequence) order, where the effective time
+//!   is `occurred_at`, or for a correction or retraction the effective time of the event
+//!   it supersedes (it takes effect at that event's occurred position), or for an event
+//!   that cannot be decoded its `recorded_at` (see `index.rs`). The fold is the engine's,
+//!   except that events are applied in the order given ([`crate::Folder::apply_in_given_order`]).
+//!   The read models keep their rules: a gauge still takes the latest value by sequence,
+//!   so where a late report of an early observation meets a later observation reported
+//!   earlier, the late report's value is the one shown.
+//!
+//! **Snapshots** (see `snapshot.rs`): the full folded state every
+//! [`ReplayConfig::snapshot_every`] events along each line, under the replayer's folder;
+//! the interval doubles as the log grows so that a line keeps at most
+//! [`ReplayConfig::max_snapshots_per_line`] (each holds the whole state, which grows with
+//! the log). They are written **lazily**: a replay that folds past a multiple of N with no snapshot
+//! there writes one (so the first replay deep into a long log pays for the snapshots
+//! before it; [`Replayer::warm`] pays that up front). A replay starts from the nearest
+//! snapshot at or below its point and folds the rest. Snapshots are disposable and
+//! verified: each names its format, fold version and log identity and carries a SHA-256
+//! of its body; a mismatch or a corrupt body deletes the file and the replay falls back to
+//! an earlier snapshot or to folding from the start. "As happened" snapshots also record
+//! the log head their order was taken at, and are used only while nothing appended since
+//! sorts before their last event.
+//!
+//! **Cost**: every replay builds an owned [`ReadModels`] — loading a snapshot (read,
+//! verify, decode) or folding from the start — so a replay costs at least the size of the
+//! state at its point, plus folding up to one interval of events. [`Replayer::at_shared`]
+//! keeps the last few pictures, so repeated queries at one point pay once.
+//!
+//! `Replayed::at` is the time views must use as `now`: T, or for
+//! [`ReplayPoint::KnownAtSeq`] the `recorded_at` of that sequence (the stream's creation
+//! time for sequence 0).
+//!
+//! Layout: `mod.rs` (this API), `lines.rs` (the two replays, snapshot choice and
+//! writing), `index.rs` (the occurred-time index), `snapshot.rs` (files, verification),
+//! `run.rs` (the fold in progress), `source.rs` (reading events from the log).
+
+mod index;
+mod lines;
+mod run;
+mod snapshot;
+mod source;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use proto_events::Timestamp;
+use samla_log::Log;
+
+use crate::error::ProjectorError;
+use crate::models::{FOLD_NAME, FOLD_VERSION, ReadModels};
+use crate::store::KvStore;
+
+use index::{OccurredIndex, timestamp};
+use snapshot::{Expected, Header};
+
+/// Which time a replay follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Sense {
+    /// Knowledge time: the log as recorded.
+    Known,
+    /// World time: the events as they occurred.
+    Happened,
+}
+
+impl Sense {
+    /// `known` or `happened`, as in the API's `sense` parameter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sense::Known => "known",
+            Sense::Happened => "happened",
+        }
+    }
+}
+
+/// Where to replay to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayPoint {
+    /// After applying the log prefix `1..=n`.
+    KnownAtSeq(u64),
+    /// The log prefix up to the last sequence recorded at or before T.
+    KnownAt(Timestamp),
+    /// The events that occurred at or before T, in occurred order.
+    HappenedAt(Timestamp),
+}
+
+impl ReplayPoint {
+    pub fn sense(&self) -> Sense {
+        match self {
+            ReplayPoint::KnownAtSeq(_) | ReplayPoint::KnownAt(_) => Sense::Known,
+            ReplayPoint::HappenedAt(_) => Sense::Happened,
+        }
+    }
+}
+
+/// A replayed picture.
+#[derive(Debug)]
+pub struct Replayed {
+    /// What the views in [`crate::views`] take.
+    pub models: ReadModels,
+    pub sense: Sense,
+    /// The `now` for time-based fields (ages, overdue): T, or the `recorded_at` of the
+    /// sequence for [`ReplayPoint::KnownAtSeq`].
+    pub at: Timestamp,
+    /// The highest sequence folded (0 when nothing was).
+    pub seq: u64,
+    /// How many events of the log the picture folds.
+    pub events: u64,
+    /// How many of those this replay folded itself (the rest came from a snapshot).
+    pub folded: u64,
+    /// The position of the snapshot it started from (0: from the start of the line).
+    pub started_from: u64,
+}
+
+/// Settings of a replayer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayConfig {
+    /// A snapshot every this many events along each line (N) — while the line is short
+    /// enough; see `max_snapshots_per_line`.
+    pub snapshot_every: u64,
+    /// Bounds the disk a line's snapshots take (each holds the whole state, which grows
+    /// with the log): when the line is longer than this many intervals, the interval
+    /// doubles (N, 2N, 4N, …) and snapshots off the coarser grid are deleted.
+    pub max_snapshots_per_line: u64,
+    /// Events prepared and folded per step (as the engine's `batch_max`).
+    pub batch_max: usize,
+    /// Finished pictures kept in memory by [`Replayer::at_shared`] (0: none).
+    pub cached_pictures: usize,
+}
+
+impl Default for ReplayConfig {
+    fn default() -> Self {
+        Self {
+            snapshot_every: 10_000,
+            max_snapshots_per_line: 32,
+            batch_max: 1_000,
+            cached_pictures: 4,
+        }
+    }
+}
+
+/// Counters since the replayer was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplayStats {
+    pub replays: u64,
+    /// Events folded by all replays (not counting what snapshots held).
+    pub events_folded: u64,
+    pub snapshots_loaded: u64,
+    pub snapshots_written: u64,
+    /// Replays [`Replayer::at_shared`] answered from memory.
+    pub cache_hits: u64,
+    /// Snapshot files deleted as unusable: another fold or log, corrupt, or stale.
+    pub snapshots_refused: u64,
+    /// Events in the occurred-time index (0 until the first "as happened" replay).
+    pub indexed_events: u64,
+}
+
+/// One snapshot on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    pub sense: Sense,
+    /// Events folded along the line.
+    pub position: u64,
+    /// The highest sequence folded.
+    pub last_seq: u64,
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    replays: AtomicU64,
+    events_folded: AtomicU64,
+    snapshots_loaded: AtomicU64,
+    snapshots_written: AtomicU64,
+    cache_hits: AtomicU64,
+    snapshots_refused: AtomicU64,
+    indexed_events: AtomicU64,
+    /// The highest log head seen: how long both lines are.
+    log_head: AtomicU64,
+}
+
+type Catalogue = BTreeMap<(Sense, u64), (PathBuf, Header)>;
+
+/// What makes two replays the same picture: the resolved point, and for "as happened"
+/// the log head (a later append may sort before T).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PictureKey {
+    KnownAtSeq(u64),
+    KnownAt { seq: u64, at: Timestamp },
+    HappenedAt { head: u64, at: Timestamp },
+}
+
+/// Replays the log to any point, with snapshots under its folder. Cheap to clone; clones
+/// share the snapshots, the occurred-time index and the counters.
+#[derive(Clone)]
+pub struct Replayer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    log: Log,
+    dir: PathBuf,
+    config: ReplayConfig,
+    expected: Expected,
+    catalogue: Mutex<Catalogue>,
+    index: tokio::sync::Mutex<OccurredIndex>,
+    pictures: Mutex<VecDeque<(PictureKey, Arc<Replayed>)>>,
+    counters: Counters,
+}
+
+impl std::fmt::Debug for Replayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replayer")
+            .field("dir", &self.inner.dir)
+            .field("config", &self.inner.config)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl Replayer {
+    /// Opens (or creates) the snapshot folder `dir` for `log`. Snapshots of another fold
+    /// version or log, and temporary files of interrupted writes, are deleted.
+    pub fn open(log: Log, dir: PathBuf, config: ReplayConfig) -> Result<Replayer, ProjectorError> {
+        std::fs::create_dir_all(&dir).map_err(|error| {
+            ProjectorError::Storage(format!("cannot create {}: {error}", dir.display()))
+        })?;
+        let expected = Expected {
+            fold: format!("{FOLD_NAME}/{FOLD_VERSION}"),
+            log: log.identity().to_string(),
+        };
+        let (found, refused) = snapshot::scan(&dir, &expected)?;
+        let mut catalogue = Catalogue::new();
+        for (path, header) in found {
+            if let Some(sense) = header.sense() {
+                catalogue.insert((sense, header.position), (path, header));
+            }
+        }
+        let counters = Counters::default();
+        counters.snapshots_refused.store(refused, Ordering::Relaxed);
+        let config = ReplayConfig {
+            snapshot_every: config.snapshot_every.max(1),
+            max_snapshots_per_line: config.max_snapshots_per_line.max(1),
+            batch_max: config.batch_max.max(1),
+            cached_pictures: config.cached_pictures,
+        };
+        Ok(Replayer {
+            inner: Arc::new(Inner {
+                log,
+                dir,
+                config,
+                expected,
+                catalogue: Mutex::new(catalogue),
+                index: tokio::sync::Mutex::new(OccurredIndex::default()),
+                pictures: Mutex::new(VecDeque::new()),
+                counters,
+            }),
+        })
+    }
+
+    /// The picture at `point`.
+    pub async fn at(&self, point: ReplayPoint) -> Result<Replayed, ProjectorError> {
+        self.replay(point, false)
+            .await
+            .map(|(replayed, _)| replayed)
+    }
+
+    /// The picture at `point`, shared: the last few pictures are kept in memory, so
+    /// several queries at one point (a dashboard's routes at one `as_of`) fold once.
+    /// "As known" pictures stay valid for ever; "as happened" ones until the log grows.
+    pub async fn at_shared(&self, point: ReplayPoint) -> Result<Arc<Replayed>, ProjectorError> {
+        let head = self.inner.log.head().await?;
+        let key = match point {
+            ReplayPoint::KnownAtSeq(seq) => PictureKey::KnownAtSeq(seq),
+            ReplayPoint::KnownAt(at) => PictureKey::KnownAt {
+                seq: self.known_seq_at(at, &head).await?,
+                at,
+            },
+            ReplayPoint::HappenedAt(at) => PictureKey::HappenedAt {
+                head: head.last_seq,
+                at,
+            },
+        };
+        let found = self
+            .pictures()
+            .iter()
+            .find(|(cached, _)| *cached == key)
+            .map(|(_, picture)| picture.clone());
+        if let Some(picture) = found {
+            self.inner
+                .counters
+                .cache_hits
+                .fetch_add(1, Ordering::Relaxed);
+            return Ok(picture);
+        }
+        let picture = Arc::new(self.at(point).await?);
+        let capacity = self.inner.config.cached_pictures;
+        if capacity > 0 {
+            let mut pictures = self.pictures();
+            pictures.retain(|(cached, _)| *cached != key);
+            pictures.push_front((key, picture.clone()));
+            pictures.truncate(capacity);
+        }
+        Ok(picture)
+    }
+
+    /// The picture at `point` and the digest of its read models (as
+    /// [`KvStore::digest`] of the fold's store): for tests and `samla replay --digest`.
+    pub async fn at_with_digest(
+        &self,
+        point: ReplayPoint,
+    ) -> Result<(Replayed, String), ProjectorError> {
+        let (replayed, digest) = self.replay(point, true).await?;
+        let digest = digest
+            .ok_or_else(|| ProjectorError::Storage("the replay kept no state to digest".into()))?;
+        Ok((replayed, digest))
+    }
+
+    /// Folds the whole log along one line, writing every snapshot on the way, so later
+    /// replays start near their point. Returns the events folded along the line.
+    pub async fn warm(&self, sense: Sense) -> Result<u64, ProjectorError> {
+        let point = match sense {
+            Sense::Known => ReplayPoint::KnownAtSeq(self.inner.log.head().await?.last_seq),
+            Sense::Happened => ReplayPoint::HappenedAt(timestamp(i64::MAX)),
+        };
+        Ok(self.at(point).await?.events)
+    }
+
+    pub fn config(&self) -> &ReplayConfig {
+        &self.inner.config
+    }
+
+    pub fn stats(&self) -> ReplayStats {
+        let c = &self.inner.counters;
+        ReplayStats {
+            replays: c.replays.load(Ordering::Relaxed),
+            events_folded: c.events_folded.load(Ordering::Relaxed),
+            snapshots_loaded: c.snapshots_loaded.load(Ordering::Relaxed),
+            snapshots_written: c.snapshots_written.load(Ordering::Relaxed),
+            cache_hits: c.cache_hits.load(Ordering::Relaxed),
+            snapshots_refused: c.snapshots_refused.load(Ordering::Relaxed),
+            indexed_events: c.indexed_events.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The snapshots on disk, by line and position.
+    pub fn snapshots(&self) -> Vec<SnapshotInfo> {
+        self.catalogue()
+            .iter()
+            .map(|((sense, position), (path, header))| SnapshotInfo {
+                sense: *sense,
+                position: *position,
+                last_seq: header.last_seq,
+                path: path.clone(),
+            })
+            .collect()
+    }
+
+    fn pictures(&self) -> std::sync::MutexGuard<'_, VecDeque<(PictureKey, Arc<Replayed>)>> {
+        self.inner
+            .pictures
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// The snapshot interval for a line of `length` events: N, doubled until the line
+    /// holds at most `max_snapshots_per_line` intervals.
+    fn interval(&self, length: u64) -> u64 {
+        let config = &self.inner.config;
+        let mut interval = config.snapshot_every;
+        while length / interval > config.max_snapshots_per_line {
+            interval = interval.saturating_mul(2);
+        }
+        interval
+    }
+
+    fn catalogue(&self) -> std::sync::MutexGuard<'_, Catalogue> {
+        self.inner
+            .catalogue
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    async fn replay(
+        &self,
+        point: ReplayPoint,
+        want_digest: bool,
+    ) -> Result<(Replayed, Option<String>), ProjectorError> {
+        self.inner.counters.replays.fetch_add(1, Ordering::Relaxed);
+        let (replayed, store) = match point {
+            ReplayPoint::KnownAtSeq(seq) => self.known(Some(seq), None, want_digest).await?,
+            ReplayPoint::KnownAt(time) => self.known(None, Some(time), want_digest).await?,
+            ReplayPoint::HappenedAt(time) => self.happened(time, want_digest).await?,
+        };
+        self.prune();
+        self.inner
+            .counters
+            .events_folded
+            .fetch_add(replayed.folded, Ordering::Relaxed);
+        let digest = match (want_digest, store) {
+            (true, Some(store)) => Some(
+                tokio::task::spawn_blocking(move || store.digest())
+                    .await
+                    .map_err(|e| ProjectorError::Storage(e.to_string()))??,
+            ),
+            _ => None,
+        };
+        Ok((replayed, digest))
+    }
+}
