@@ -47,12 +47,41 @@ impl ManagedNats {
     ) -> CliResult<ManagedNats> {
         let binary = find_or_install_binary().await?;
         write_auth(stack, credentials)?;
-        let client_port = if client_port == 0 {
-            free_port()?
+        // A port picked here is released before the server binds it, so another process
+        // may take it meanwhile: try again with new ports a few times.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::start_once(stack, &binary, client_port, max_file_store).await {
+                Err(CliError::Unavailable(message))
+                    if attempt < 4 && message.contains("address already in use") =>
+                {
+                    tracing::info!("a port was taken meanwhile; starting nats-server again");
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn start_once(
+        stack: &LocalStack,
+        binary: &Path,
+        client_port: u16,
+        max_file_store: u64,
+    ) -> CliResult<ManagedNats> {
+        // Both ports held at once, so the OS cannot hand out the same one twice.
+        let client = if client_port == 0 {
+            Some(loopback_listener()?)
         } else {
-            client_port
+            None
         };
-        let monitor_port = free_port()?;
+        let monitor = loopback_listener()?;
+        let client_port = match &client {
+            Some(listener) => listener.local_addr().context("a free port")?.port(),
+            None => client_port,
+        };
+        let monitor_port = monitor.local_addr().context("a free port")?.port();
+        drop((client, monitor));
         let config = render_config(stack, client_port, monitor_port, max_file_store)?;
         write_private(&stack.nats_config(), config.as_bytes())?;
 
@@ -67,10 +96,10 @@ impl ManagedNats {
                 .arg("--pdeathsig")
                 .arg("KILL")
                 .arg("--")
-                .arg(&binary);
+                .arg(binary);
             command
         } else {
-            Command::new(&binary)
+            Command::new(binary)
         };
         command
             .arg("-c")
