@@ -73,6 +73,13 @@ pub enum Command {
     /// Recompute the log's hash chain; export its head, or check the log against an export.
     #[command(long_about = VERIFY_ABOUT)]
     Verify(VerifyArgs),
+    /// The picture as it was at a moment, or how it changed over a span (through the API).
+    #[command(long_about = REPLAY_ABOUT)]
+    Replay(ReplayArgs),
+    /// The after-action report (HTML or Markdown, charts inline), or with --sitrep the
+    /// network's situation report (lägesrapport) for a period, ready for WIS.
+    #[command(long_about = REPORT_ABOUT)]
+    Report(ReportArgs),
     /// Manage the organisations of a local stack.
     #[command(subcommand)]
     Org(OrgCommand),
@@ -301,6 +308,9 @@ pub struct DemoArgs {
     /// Crisis days.
     #[arg(long, default_value_t = 21)]
     pub days: u32,
+    /// Start the crisis at this time (RFC 3339) instead of placing it to end now.
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
     /// Print a JSON summary instead of a human one.
     #[arg(long)]
     pub json: bool,
@@ -386,20 +396,126 @@ only (no recorded_at).
 Exit code 0 when the log matches, 1 when it departs. Reads the log as the projector's
 NATS user: from the local stack of --data-dir, or --nats-url with --nats-password.";
 
+const REPLAY_ABOUT: &str = "\
+The picture as it was, read through the API as the caller (the same visibility as live).
+
+  --sense known      what the network knew at T: the log as recorded up to T (default)
+  --sense happened   what had happened by T: events that occurred by then, late reports
+                     included, corrections applied where the corrected event occurred
+
+Examples:
+  samla replay --org malmo-stad --at 2026-11-10T14:00:00Z
+  samla replay --org malmo-stad --from 2026-11-10T00:00:00Z --to 2026-11-11T00:00:00Z --step 1h
+  samla replay --org malmo-stad --at 2026-11-10T14:00:00Z --sense happened --json";
+
+/// Which time a replay follows.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SenseArg {
+    Known,
+    Happened,
+}
+
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// Write the chain's points and head to FILE (JSON).
-    #[arg(long, value_name = "FILE")]
-    pub export_head: Option<PathBuf>,
-    /// Check the log against an earlier export.
-    #[arg(long, value_name = "FILE", conflicts_with = "export_head")]
-    pub against: Option<PathBuf>,
-    /// A point every N sequences in an export.
-    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub every: u64,
-    /// Also export a 64-bit fingerprint per event (names the first changed sequence later).
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The incident (default: the only one the caller sees).
+    #[arg(long, value_name = "INCIDENT")]
+    pub incident: Option<String>,
+    /// One moment (RFC 3339).
+    #[arg(long, value_name = "TIME", conflicts_with_all = ["from", "to"])]
+    pub at: Option<String>,
+    /// The span's start (RFC 3339).
+    #[arg(long, value_name = "TIME", requires = "to")]
+    pub from: Option<String>,
+    /// The span's end (RFC 3339).
+    #[arg(long, value_name = "TIME", requires = "from")]
+    pub to: Option<String>,
+    /// The step over a span (e.g. 1h, 15m, 1d is 24h).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub step: Option<Duration>,
+    /// Known (the log as recorded) or happened (as the events occurred).
+    #[arg(long, value_enum, default_value = "known")]
+    pub sense: SenseArg,
+    /// JSON: the picture, or one object per step.
     #[arg(long)]
-    pub fingerprints: bool,
+    pub json: bool,
+}
+
+const REPORT_ABOUT: &str = "\
+The after-action report: needs raised and met over time, time to claim and to meet per
+organisation and category (median and 90th percentile), issues' time to acknowledge and
+resolve, escalations, beds and occupancy, arrivals per day, situation-report punctuality,
+key events, and each decision with what changed under it afterwards — self-contained HTML
+with inline SVG charts, or Markdown, in Swedish or English. Every figure comes from the log;
+the report states the log range, the chain head and a clean replica's digest.
+
+  samla report --out report.html --lang en
+  samla report --from 2026-11-01T00:00:00Z --to 2026-11-08T00:00:00Z --format md
+
+With --sitrep: the network's situation report (lägesrapport) for a period, as plain Swedish
+text under the usual headings — 1. Lägesbild, 2. Konsekvenser, 3. Vidtagna åtgärder,
+4. Behov, 5. Kommande 24 timmar, 6. Nästa rapport — filled from the log, with the log range
+and the hash chain's head at the foot, ready to paste into WIS.
+
+Only what the whole network may see counts (events addressed to the network, status
+actual); counts of people below the suppression threshold read \"färre än 5\". State
+figures (beds, open needs and issues) are the picture as it happened at the period's end.
+
+  samla report --sitrep --day 2026-11-10
+  samla report --sitrep --from 2026-11-10T06:00:00Z --to 2026-11-11T06:00:00Z --json";
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The situation report for a period (else: the after-action report).
+    #[arg(long)]
+    pub sitrep: bool,
+    /// The after-action report's format (default: Markdown on stdout or for a `.md` file,
+    /// HTML for any other file).
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// The after-action report's language.
+    #[arg(long, value_enum, default_value = "sv")]
+    pub lang: LangArg,
+    /// The incident (default: the only one declared).
+    #[arg(long, value_name = "INCIDENT")]
+    pub incident: Option<String>,
+    /// One whole day in Europe/Stockholm, e.g. 2026-11-10.
+    #[arg(long, value_name = "DATE", conflicts_with_all = ["from", "to"])]
+    pub day: Option<String>,
+    /// The period's start (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// The period's end (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Write to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// JSON: the figures, and the text under `text`.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub connection: LogConnectionArgs,
+}
+
+/// After-action report formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    Html,
+    Md,
+}
+
+/// Report languages.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LangArg {
+    Sv,
+    En,
+}
+
+/// How an operator command reads the log: as the projector's NATS user.
+#[derive(Debug, Args)]
+pub struct LogConnectionArgs {
     /// NATS server(s) holding the log (default: the local stack of --data-dir).
     #[arg(
         long,
@@ -421,6 +537,24 @@ pub struct VerifyArgs {
     pub log_max_bytes: u64,
     #[command(flatten)]
     pub data: DataDirArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Write the chain's points and head to FILE (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub export_head: Option<PathBuf>,
+    /// Check the log against an earlier export.
+    #[arg(long, value_name = "FILE", conflicts_with = "export_head")]
+    pub against: Option<PathBuf>,
+    /// A point every N sequences in an export.
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub every: u64,
+    /// Also export a 64-bit fingerprint per event (names the first changed sequence later).
+    #[arg(long)]
+    pub fingerprints: bool,
+    #[command(flatten)]
+    pub connection: LogConnectionArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -475,7 +609,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| format!("`{text}` has no unit: write e.g. 10s, 500ms, 2m or 1h"))?;
+        .ok_or_else(|| format!("`{text}` has no unit: write e.g. 10s, 500ms, 2m, 1h or 1d"))?;
     let (number, unit) = text.split_at(split);
     let number: f64 = number
         .parse()
@@ -485,9 +619,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" => number,
         "m" | "min" => number * 60.0,
         "h" => number * 3600.0,
+        "d" => number * 86_400.0,
         other => {
             return Err(format!(
-                "`{text}`: unknown unit `{other}` (use ms, s, m or h)"
+                "`{text}`: unknown unit `{other}` (use ms, s, m, h or d)"
             ));
         }
     };

@@ -41,6 +41,14 @@ pub fn crisis(seed: u64, scale: u32, days: u32) -> CrisisConfig {
     }
 }
 
+/// The demo crisis starting at `start` (ongoing at its end, like [`crisis`]).
+pub fn crisis_starting(seed: u64, scale: u32, days: u32, start: Timestamp) -> CrisisConfig {
+    CrisisConfig {
+        start,
+        ..crisis(seed, scale, days)
+    }
+}
+
 /// The demo's organisations.
 pub fn demo_orgs(config: &CrisisConfig) -> Vec<OrgId> {
     organisations(config)

@@ -19,6 +19,7 @@
 //! - `client.rs`: the API client; `demo.rs`, `emit.rs`, `tail.rs`, `org.rs`, `verify.rs`:
 //!   the commands.
 
+pub mod aar;
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -30,6 +31,8 @@ pub mod logging;
 pub mod nats_child;
 pub mod notify;
 pub mod org;
+pub mod replay;
+pub mod sitrep;
 pub mod stack;
 pub mod tail;
 pub mod verify;
@@ -62,6 +65,8 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Tail(args) => tail::tail(args).await,
         Command::Digest(args) => digest(args).await,
         Command::Verify(args) => verify::verify(args).await,
+        Command::Report(args) => sitrep::command(args).await,
+        Command::Replay(args) => replay::replay(args).await,
         Command::Org(OrgCommand::Add(args)) => org::add(args, false),
         Command::Org(OrgCommand::Rotate(args)) => org::add(args, true),
         Command::Org(OrgCommand::List { data, json }) => org::list(&data, json),
@@ -76,7 +81,19 @@ async fn demo_command(args: DemoArgs) -> CliResult {
     let stack = LocalStack::at(&args.client.data.data_dir);
     let base = client::api_url(args.client.api.as_deref(), &stack)?;
     let mut credentials = Credentials::load(&stack)?;
-    let config = demo::crisis(args.seed, args.scale, args.days);
+    let config = match &args.start {
+        Some(text) => {
+            let start = proto_events::Timestamp::parse(text)
+                .map_err(|reason| exit::usage(format!("--start {text}: {reason}")))?;
+            if start.plus_seconds(i64::from(args.days) * 86_400) > proto_events::Timestamp::now() {
+                return Err(exit::usage(format!(
+                    "--start {text}: the crisis would end in the future, and events may not occur in the future"
+                )));
+            }
+            demo::crisis_starting(args.seed, args.scale, args.days, start)
+        }
+        None => demo::crisis(args.seed, args.scale, args.days),
+    };
     let orgs = demo::demo_orgs(&config);
     if org::add_orgs(&stack, &mut credentials, &orgs)? {
         demo::wait_for_tokens(&base, &credentials, &orgs).await?;

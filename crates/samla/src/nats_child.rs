@@ -92,11 +92,7 @@ impl ManagedNats {
             .with_context(|| format!("opening {}", stack.nats_log().display()))?;
         let mut command = if setpriv_available() {
             let mut command = Command::new("setpriv");
-            command
-                .arg("--pdeathsig")
-                .arg("KILL")
-                .arg("--")
-                .arg(binary);
+            command.arg("--pdeathsig").arg("KILL").arg("--").arg(binary);
             command
         } else {
             Command::new(binary)

@@ -17,7 +17,7 @@ pub async fn verify(args: VerifyArgs) -> CliResult {
         None => None,
     };
     let every = earlier.as_ref().map_or(args.every, |export| export.every);
-    let log = open(&args).await?;
+    let log = open_as_projector(&args.connection).await?;
     let show_progress = !args.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let actual = chain::compute(
         &log,
@@ -135,7 +135,8 @@ fn read_export(path: &std::path::Path) -> CliResult<ChainExport> {
     Ok(export)
 }
 
-async fn open(args: &VerifyArgs) -> CliResult<samla_log::Log> {
+/// The log, read as the projector's NATS user.
+pub async fn open_as_projector(args: &crate::cli::LogConnectionArgs) -> CliResult<samla_log::Log> {
     let (urls, options) = if args.nats_url.is_empty() {
         let stack = LocalStack::at(&args.data.data_dir);
         let running = stack.running().ok_or_else(|| {

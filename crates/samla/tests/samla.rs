@@ -12,5 +12,7 @@ mod deploy;
 mod emit;
 #[path = "samla/examples.rs"]
 mod examples;
+#[path = "samla/sitrep.rs"]
+mod sitrep;
 #[path = "samla/up.rs"]
 mod up;
