@@ -66,6 +66,11 @@ pub enum Command {
     /// Send events (one JSON event, or JSON lines from a file or stdin) as an organisation.
     #[command(long_about = EMIT_ABOUT)]
     Emit(EmitArgs),
+    /// Send the rows of a CSV, HXL CSV or spreadsheet as events, through a column mapping.
+    #[command(long_about = IMPORT_ABOUT)]
+    Import(ImportArgs),
+    /// Write a read model as CSV or HXL CSV, as the caller sees it.
+    Export(ExportArgs),
     /// Follow the live stream of an incident as the caller sees it.
     Tail(TailArgs),
     /// Print the replica's digest: SHA-256 over its read models, and the sequence it reflects.
@@ -339,6 +344,65 @@ pub struct EmitArgs {
     /// One JSON answer per line on stdout instead of a human report.
     #[arg(long)]
     pub json: bool,
+}
+
+const IMPORT_ABOUT: &str = "\
+Send the rows of a CSV, HXL-tagged CSV or spreadsheet (xlsx, ods) as events, as an
+organisation, through a TOML column mapping that says which event kind a row becomes and
+which column (by header or HXL tag) fills which field. Every row is checked by the contract
+(the personal-data guard included); a bad row never stops the good ones and is reported
+with its line, field and reason. Event ids come from the rows (a key column, or the row's
+content), so importing the same file again adds nothing.
+
+Mapping examples: crates/samla-import/examples/ (needs.toml with needs.csv, an HXL sheet
+of housing offers). The format is documented in crates/samla-import/src/lib.rs.
+
+Examples:
+  samla import --org malmo-stad --mapping needs.toml --dry-run needs.csv
+  samla import --org malmo-stad --mapping needs.toml needs.csv --report refused.csv";
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The column mapping (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: PathBuf,
+    /// The sheet: .csv, .tsv, .hxl, .xlsx, .ods …; `-` for CSV on stdin.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Check every row, send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also write the refused rows (line, field, column, reason) to FILE as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// One JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// What to export: sites, offers, needs, resources, issues, situation-reports,
+    /// arrivals, services, hospitals, alerts, organisations, responsibilities, presence,
+    /// meetings, decisions, actions.
+    #[arg(value_name = "VIEW")]
+    pub view: String,
+    /// The incident (default: the only one the caller sees).
+    #[arg(long, value_name = "INCIDENT")]
+    pub incident: Option<String>,
+    /// Add the HXL hashtag row under the header.
+    #[arg(long)]
+    pub hxl: bool,
+    /// `;`-separated with a byte-order mark, as Swedish Excel opens without asking.
+    #[arg(long)]
+    pub semicolon: bool,
+    /// Write to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -26,6 +26,8 @@ pub mod config;
 pub mod demo;
 pub mod emit;
 pub mod exit;
+pub mod export;
+pub mod import;
 pub mod local;
 pub mod logging;
 pub mod nats_child;
@@ -63,6 +65,8 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Demo(args) => demo_command(args).await,
         Command::Emit(args) => emit::emit(args).await,
         Command::Tail(args) => tail::tail(args).await,
+        Command::Import(args) => import::import(args).await,
+        Command::Export(args) => export::export(args).await,
         Command::Digest(args) => digest(args).await,
         Command::Verify(args) => verify::verify(args).await,
         Command::Report(args) => sitrep::command(args).await,

@@ -12,6 +12,8 @@ mod deploy;
 mod emit;
 #[path = "samla/examples.rs"]
 mod examples;
+#[path = "samla/import.rs"]
+mod import;
 #[path = "samla/sitrep.rs"]
 mod sitrep;
 #[path = "samla/up.rs"]
