@@ -4,8 +4,13 @@
 //! never cancels a read half-way). The engine takes what is there (up to
 //! [`EngineConfig::batch_max`]), prepares it, fetches any superseded events it needs,
 //! folds the batch in memory under a short write lock, then writes the changed rows, the
-//! id index and the checkpoint in one atomic sled batch. Readers (the API) read the
-//! in-memory models through [`Projector::read`]; sled is what a restart loads.
+//! id index and the checkpoint in one atomic sled batch. At the head every batch is
+//! written; behind it (catching up, rebuilding) writes are coalesced over
+//! [`EngineConfig::write_every`] events, so a busy row is encoded and written once, and
+//! a rebuild prepares the next batch on another thread while folding this one (see
+//! `engine/rebuild.rs`). Change notices copy envelopes only when someone listens.
+//! Readers (the API) read the in-memory models through [`Projector::read`]; sled is what
+//! a restart loads.
 //!
 //! On start the read models are rebuilt from the log — into a fresh folder beside the live
 //! one, swapped in only at the head — when the fold version or the log identity changed,
@@ -13,14 +18,13 @@
 //! (a log restored from an older backup). While that happens [`Projector::state`] says
 //! `rebuilding`.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use proto_events::{Envelope, Timestamp};
-use samla_log::{Log, ReadFilter, ReadRange};
+use samla_log::{Log, ReadFilter};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::error::ProjectorError;
@@ -29,6 +33,9 @@ use crate::models::{FOLD_NAME, FOLD_VERSION, ReadModels};
 use crate::prepare::{Prepared, RawEvent, prepare};
 use crate::store::{KvStore, SledStore};
 use crate::visibility::{SliceId, slice_of};
+
+mod rebuild;
+use rebuild::{fetch, rebuild};
 
 const CURRENT_FILE: &str = "CURRENT";
 const FOLD_KEY: &[u8] = b"meta/fold";
@@ -39,8 +46,14 @@ const IDENTITY_KEY: &[u8] = b"meta/log_identity";
 pub struct EngineConfig {
     /// The folder that holds the read models (`<data>/read-models`).
     pub data_dir: PathBuf,
-    /// The most events folded and written in one batch.
+    /// The most events folded in one batch.
     pub batch_max: usize,
+    /// While behind the head (a rebuild, or catching up), the most events folded between
+    /// two writes. Many events touch the same rows, so writing less often writes (and
+    /// encodes) each row once for many events. At the head every batch is written.
+    pub write_every: usize,
+    /// While behind the head, the longest time between two writes.
+    pub write_interval: Duration,
 }
 
 impl EngineConfig {
@@ -48,6 +61,8 @@ impl EngineConfig {
         Self {
             data_dir: data_dir.into(),
             batch_max: 2000,
+            write_every: 10_000,
+            write_interval: Duration::from_secs(2),
         }
     }
 }
@@ -399,82 +414,6 @@ fn mark_store(store: &mut SledStore, log: &Log) -> Result<(), ProjectorError> {
     ])
 }
 
-/// Builds fresh read models from the whole log into a new folder beside `current`, and
-/// swaps them in once they reach the head.
-async fn rebuild(
-    projector: &Projector,
-    log: &Log,
-    config: &EngineConfig,
-    current: &Path,
-    shutdown: &mut watch::Receiver<bool>,
-) -> Result<(SledStore, Folder), ProjectorError> {
-    let fresh = next_folder(&config.data_dir, current);
-    if fresh.exists() {
-        std::fs::remove_dir_all(&fresh).map_err(|e| ProjectorError::Storage(e.to_string()))?;
-    }
-    let mut store = SledStore::open(&fresh)?;
-    mark_store(&mut store, log)?;
-    let mut building = Folder::new();
-    // Read to the head, then to the new head, until a pass finds nothing new: the swap
-    // happens at the head, and following the tail covers the rest.
-    loop {
-        let from = building.applied_seq() + 1;
-        let target = log.head().await?.last_seq;
-        if target < from {
-            break;
-        }
-        let mut records = log.read(ReadRange::span(from, target)).await?;
-        let mut batch: Vec<RawEvent> = Vec::with_capacity(config.batch_max);
-        loop {
-            if *shutdown.borrow() {
-                return Err(ProjectorError::Stopped);
-            }
-            let next = records.next().await;
-            let done = next.is_none();
-            if let Some(record) = next {
-                batch.push(RawEvent::from(record?));
-            }
-            if batch.len() >= config.batch_max || (done && !batch.is_empty()) {
-                let raws = std::mem::take(&mut batch);
-                let prepared: Vec<Prepared> = raws.iter().map(prepare).collect();
-                let fetched = fetch(log, building.wanted(&prepared)).await?;
-                let outcome = building.apply_batch(prepared, &fetched);
-                let changes = building.drain_changes();
-                tokio::task::block_in_place(|| store.apply(changes))?;
-                projector
-                    .metrics
-                    .applied_events
-                    .fetch_add(outcome.applied, Ordering::Relaxed);
-            }
-            if done {
-                break;
-            }
-        }
-    }
-    store.flush()?;
-    set_current(&config.data_dir, &fresh)?;
-    if current != fresh && current.exists() {
-        // The old folder is no longer pointed at; removing it is tidy-up, not correctness.
-        let _ = std::fs::remove_dir_all(current);
-    }
-    tracing::info!(applied = building.applied_seq(), folder = %fresh.display(), "rebuild reached the head; swapped in");
-    Ok((store, building))
-}
-
-/// Stored events by sequence (the ones a batch's corrections supersede), prepared:
-/// fetched one request each, concurrently.
-async fn fetch(log: &Log, seqs: Vec<u64>) -> Result<HashMap<u64, Prepared>, ProjectorError> {
-    let stored = futures::future::try_join_all(seqs.into_iter().map(|seq| log.get(seq))).await?;
-    Ok(stored
-        .into_iter()
-        .flatten()
-        .map(|event| {
-            let raw = RawEvent::from(event);
-            (raw.seq, prepare(&raw))
-        })
-        .collect())
-}
-
 /// Follows the log from the checkpoint, batch by batch, until shutdown.
 async fn follow(
     projector: &Projector,
@@ -511,6 +450,8 @@ async fn follow(
         })
     };
     let mut last_flush = Instant::now();
+    let mut last_write = Instant::now();
+    let mut unwritten = 0usize;
     let result = loop {
         let first = tokio::select! {
             changed = shutdown.changed() => {
@@ -529,8 +470,21 @@ async fn follow(
                 Err(_) => break,
             }
         }
-        if let Err(error) = apply_raws(projector, log, store, raws).await {
+        unwritten += raws.len();
+        if let Err(error) = apply_raws(projector, log, raws).await {
             break Err(error);
+        }
+        // At the head every batch is written at once; behind it, writes are coalesced
+        // (see `rebuild`): each is still one atomic batch with its checkpoint.
+        if receiver.is_empty()
+            || unwritten >= config.write_every
+            || last_write.elapsed() >= config.write_interval
+        {
+            if let Err(error) = write_pending(projector, store) {
+                break Err(error);
+            }
+            unwritten = 0;
+            last_write = Instant::now();
         }
         if last_flush.elapsed() > Duration::from_secs(1) {
             store.flush()?;
@@ -539,14 +493,25 @@ async fn follow(
     };
     reader.abort();
     head_watch.abort();
+    if result.is_ok() && unwritten > 0 {
+        write_pending(projector, store)?;
+    }
     result
 }
 
-/// Prepares, folds and writes one batch, then publishes its notice.
+/// Writes what was folded since the last write, with its checkpoint, in one atomic batch.
+fn write_pending(projector: &Projector, store: &mut SledStore) -> Result<(), ProjectorError> {
+    let changes = {
+        let mut shared = projector.shared.write().unwrap_or_else(|p| p.into_inner());
+        shared.folder.drain_changes()
+    };
+    tokio::task::block_in_place(|| store.apply(changes))
+}
+
+/// Prepares and folds one batch, then publishes its notice; the caller writes it.
 async fn apply_raws(
     projector: &Projector,
     log: &Log,
-    store: &mut SledStore,
     raws: Vec<RawEvent>,
 ) -> Result<(), ProjectorError> {
     let prepared: Vec<Prepared> = raws.iter().map(prepare).collect();
@@ -555,8 +520,11 @@ async fn apply_raws(
         shared.folder.wanted(&prepared)
     };
     let fetched = fetch(log, wanted).await?;
+    // Nobody listening (a rebuild, a headless projector): no copies for nobody.
+    let listening = projector.notices.receiver_count() > 0;
     let events: Vec<ChangedEvent> = prepared
         .iter()
+        .filter(|_| listening)
         .filter_map(|p| match p {
             Prepared::Usable(usable) => {
                 let (slice, members) = slice_of(&usable.envelope);
@@ -571,14 +539,12 @@ async fn apply_raws(
             Prepared::Quarantined(_) => None,
         })
         .collect();
-    let (outcome, changes, head) = {
+    let (outcome, head) = {
         let mut shared = projector.shared.write().unwrap_or_else(|p| p.into_inner());
         let outcome = shared.folder.apply_batch(prepared, &fetched);
-        let changes = shared.folder.drain_changes();
         let head = projector.metrics.head_seq.load(Ordering::Relaxed);
-        (outcome, changes, head)
+        (outcome, head)
     };
-    tokio::task::block_in_place(|| store.apply(changes))?;
     let state = if outcome.last_seq >= head {
         ReadyState::Ready
     } else {

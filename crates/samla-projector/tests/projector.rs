@@ -83,6 +83,8 @@ async fn service_equals_the_pure_fold_and_replicas_agree() {
             .expect("first replica");
     let mut config = EngineConfig::new(second.path());
     config.batch_max = 333;
+    // Several batches folded per write, so coalesced writes are what is compared.
+    config.write_every = 1_000;
     let (digest_two, checkpoint_two) = engine::catch_up_and_digest(log.clone(), config)
         .await
         .expect("second replica");
@@ -216,6 +218,9 @@ async fn killed_at_random_points_it_ends_with_the_clean_fold() {
                 &server.client_url(),
                 "--batch-max",
                 "250",
+                // Kills land between coalesced writes of several batches.
+                "--write-every",
+                "700",
                 "--progress",
                 "--data-dir",
             ])

@@ -30,6 +30,9 @@ struct Arguments {
     /// The most events folded and written in one batch.
     #[arg(long, default_value_t = 2000)]
     batch_max: usize,
+    /// While behind the head, the most events folded between two writes to disk.
+    #[arg(long, default_value_t = 10_000)]
+    write_every: usize,
     /// Print `applied <seq>` on stdout after every batch (for tests and scripts).
     #[arg(long)]
     progress: bool,
@@ -50,6 +53,7 @@ async fn main() -> anyhow::Result<()> {
         .context("opening the log")?;
     let mut config = EngineConfig::new(arguments.data_dir);
     config.batch_max = arguments.batch_max.max(1);
+    config.write_every = arguments.write_every.max(1);
     if arguments.digest_at_head {
         let (digest, checkpoint) = engine::catch_up_and_digest(log, config).await?;
         println!("digest {digest} checkpoint {checkpoint}");

@@ -36,7 +36,8 @@ use crate::visibility::{SliceId, slice_of};
 /// The name and version of the fold. Bump the version whenever any model's rows or rules
 /// change: replicas then rebuild from the log instead of mixing two versions.
 pub const FOLD_NAME: &str = "samla-read-models";
-pub const FOLD_VERSION: u32 = 1;
+/// (2: rows encoded positionally instead of with field names.)
+pub const FOLD_VERSION: u32 = 2;
 
 /// Apply an event, or undo one (for a correction or retraction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,158 @@
+//! Rebuilding the read models from the whole log, and what catching up shares with it.
+//!
+//! Two things make a rebuild fast without changing what it builds:
+//! - **a pipeline**: a reader task reads the log and prepares (decodes and checks) the
+//!   next batch on a blocking thread while this task folds the previous one, so decoding
+//!   overlaps folding and writing on a second core;
+//! - **coalesced writes**: batches are folded in memory and written only every
+//!   [`EngineConfig::write_every`] events (or [`EngineConfig::write_interval`]): a row
+//!   touched by many events is encoded and written once. Each write is still one atomic
+//!   sled batch holding the state, the id index and the checkpoint it reflects, so a crash
+//!   resumes from a consistent checkpoint.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use samla_log::{Log, ReadRange, Records};
+use tokio::sync::{mpsc, watch};
+
+use super::{EngineConfig, Projector, mark_store, next_folder, set_current};
+use crate::error::ProjectorError;
+use crate::folder::Folder;
+use crate::prepare::{Prepared, RawEvent, prepare};
+use crate::store::{KvStore, SledStore};
+
+/// Prepared batches waiting for the fold: enough to keep the reader one step ahead.
+const PREPARED_AHEAD: usize = 2;
+
+/// Builds fresh read models from the whole log into a new folder beside `current`, and
+/// swaps them in once they reach the head.
+pub(super) async fn rebuild(
+    projector: &Projector,
+    log: &Log,
+    config: &EngineConfig,
+    current: &Path,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(SledStore, Folder), ProjectorError> {
+    let fresh = next_folder(&config.data_dir, current);
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh).map_err(|e| ProjectorError::Storage(e.to_string()))?;
+    }
+    let mut store = SledStore::open(&fresh)?;
+    mark_store(&mut store, log)?;
+    let mut building = Folder::new();
+    let mut unwritten = 0usize;
+    let mut last_write = Instant::now();
+    // Read to the head, then to the new head, until a pass finds nothing new: the swap
+    // happens at the head, and following the tail covers the rest.
+    loop {
+        let from = building.applied_seq() + 1;
+        let target = log.head().await?.last_seq;
+        if target < from {
+            break;
+        }
+        let records = log.read(ReadRange::span(from, target)).await?;
+        let (sender, mut receiver) = mpsc::channel(PREPARED_AHEAD);
+        let reader = tokio::spawn(read_and_prepare(records, config.batch_max, sender));
+        let result = async {
+            while let Some(prepared) = receiver.recv().await {
+                if *shutdown.borrow() {
+                    return Err(ProjectorError::Stopped);
+                }
+                let prepared: Vec<Prepared> = prepared?;
+                unwritten += prepared.len();
+                let fetched = fetch(log, building.wanted(&prepared)).await?;
+                let outcome = building.apply_batch(prepared, &fetched);
+                projector
+                    .metrics
+                    .applied_events
+                    .fetch_add(outcome.applied, Ordering::Relaxed);
+                if unwritten >= config.write_every || last_write.elapsed() >= config.write_interval
+                {
+                    write(&mut store, &mut building)?;
+                    unwritten = 0;
+                    last_write = Instant::now();
+                }
+            }
+            Ok(())
+        }
+        .await;
+        reader.abort();
+        result?;
+    }
+    write(&mut store, &mut building)?;
+    store.flush()?;
+    set_current(&config.data_dir, &fresh)?;
+    if current != fresh && current.exists() {
+        // The old folder is no longer pointed at; removing it is tidy-up, not correctness.
+        let _ = std::fs::remove_dir_all(current);
+    }
+    tracing::info!(applied = building.applied_seq(), folder = %fresh.display(), "rebuild reached the head; swapped in");
+    Ok((store, building))
+}
+
+/// Writes everything folded since the last write, with its checkpoint, in one atomic batch.
+fn write(store: &mut SledStore, folder: &mut Folder) -> Result<(), ProjectorError> {
+    let changes = folder.drain_changes();
+    tokio::task::block_in_place(|| store.apply(changes))
+}
+
+/// Reads `records` in batches of `batch_max` and prepares each on a blocking thread,
+/// handing them on in order; stops at the end, at the first error (handed on), or when
+/// the receiver is gone.
+async fn read_and_prepare(
+    mut records: Records,
+    batch_max: usize,
+    sender: mpsc::Sender<Result<Vec<Prepared>, ProjectorError>>,
+) {
+    let mut raws: Vec<RawEvent> = Vec::with_capacity(batch_max);
+    loop {
+        let next = records.next().await;
+        let done = next.is_none();
+        match next {
+            Some(Ok(record)) => raws.push(RawEvent::from(record)),
+            Some(Err(error)) => {
+                let _ = sender.send(Err(error.into())).await;
+                return;
+            }
+            None => {}
+        }
+        if raws.len() >= batch_max || (done && !raws.is_empty()) {
+            let batch = std::mem::replace(&mut raws, Vec::with_capacity(batch_max));
+            let prepared =
+                tokio::task::spawn_blocking(move || batch.iter().map(prepare).collect()).await;
+            let prepared = prepared.map_err(|error| {
+                ProjectorError::Storage(format!("preparing a batch failed: {error}"))
+            });
+            let failed = prepared.is_err();
+            if sender.send(prepared).await.is_err() || failed {
+                return;
+            }
+        }
+        if done {
+            return;
+        }
+    }
+}
+
+/// Stored events by sequence (the ones a batch's corrections supersede), prepared:
+/// fetched one request each, concurrently.
+pub(super) async fn fetch(
+    log: &Log,
+    seqs: Vec<u64>,
+) -> Result<HashMap<u64, Prepared>, ProjectorError> {
+    if seqs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let stored = futures::future::try_join_all(seqs.into_iter().map(|seq| log.get(seq))).await?;
+    Ok(stored
+        .into_iter()
+        .flatten()
+        .map(|event| {
+            let raw = RawEvent::from(event);
+            (raw.seq, prepare(&raw))
+        })
+        .collect())
+}
