@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// What went wrong with a whole request or with starting the service, phrased for the
 /// caller's next move.
@@ -40,8 +41,14 @@ pub enum ApiError {
     NoEvents,
 
     /// No such route.
-    #[error("no route {method} {path}; events are posted to POST /v1/events")]
+    #[error("no route {method} {path}; GET /v1/openapi.json lists every route")]
     NotFound { method: String, path: String },
+
+    /// The route exists but not with this method.
+    #[error(
+        "{path} does not answer {method}; GET /v1/openapi.json lists every route and its methods"
+    )]
+    MethodNotAllowed { method: String, path: String },
 
     /// The body could not be read (the connection broke mid-body).
     #[error("the request body could not be read: {reason}")]
@@ -94,8 +101,8 @@ pub enum ApiError {
 
     /// `min_seq` was not applied in time: retry (the read models are catching up).
     #[error(
-        "the read models have applied up to {applied} and did not reach {wanted} within {} s; retry",
-        waited.as_secs()
+        "the read models have applied up to {applied} and did not reach {wanted} within {}; retry",
+        wait_text(*waited)
     )]
     NotYetApplied {
         applied: u64,
@@ -115,6 +122,7 @@ impl ApiError {
             ApiError::NoEvents => "no_events",
             ApiError::BadRequest { .. } => "bad_request",
             ApiError::NotFound { .. } => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::InvalidToken { .. } => "invalid",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Timeout { .. } => "timeout",
@@ -137,6 +145,7 @@ impl ApiError {
             }
             ApiError::NoEvents => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BadRequest { .. }
             | ApiError::InvalidToken { .. }
             | ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
@@ -174,18 +183,61 @@ impl ApiError {
     }
 }
 
-/// The JSON body of a whole-request error.
-#[derive(Debug, Serialize)]
-struct ErrorBody<'a> {
+/// Every code an [`ApiError`] answers with (a unit test keeps the list whole).
+pub const ERROR_CODES: &[&str] = &[
+    "unauthorized",
+    "forbidden",
+    "too_large",
+    "too_many_events",
+    "no_events",
+    "bad_request",
+    "not_found",
+    "method_not_allowed",
+    "invalid",
+    "rate_limited",
+    "timeout",
+    "unavailable",
+    "invalid_parameter",
+    "not_yet_applied",
+    "internal",
+];
+
+/// The JSON body of every whole-request error: `{"error": {"code", "message", "field"?}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
 }
 
-#[derive(Debug, Serialize)]
-struct ErrorDetail<'a> {
+/// What went wrong: a stable code to branch on, a message to show, and the request field at
+/// fault when one is (`authorization`, a query parameter, `min_seq`, `incident`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail<'a> {
+    #[schema(schema_with = error_code_schema)]
     code: &'a str,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+}
+
+fn error_code_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(ERROR_CODES.iter().copied()))
+        .description(Some("A stable, machine-readable code."))
+        .build()
+}
+
+impl ApiError {
+    /// The body this error answers with.
+    pub fn body(&self) -> ErrorBody<'_> {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.to_string(),
+                field: self.field(),
+            },
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -195,14 +247,7 @@ impl IntoResponse for ApiError {
             // Logged once here, inside the request's span; the client gets the message.
             tracing::warn!(code = self.code(), error = %self, "request failed");
         }
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code(),
-                message: self.to_string(),
-                field: self.field(),
-            },
-        };
-        let mut response = (status, axum::Json(body)).into_response();
+        let mut response = (status, axum::Json(self.body())).into_response();
         if let Some(after) = self.retry_after() {
             response
                 .headers_mut()
@@ -226,4 +271,113 @@ pub(crate) fn retry_after_value(after: Duration) -> HeaderValue {
 /// A delay rounded up to whole seconds, at least 1: what `Retry-After` and the messages say.
 pub(crate) fn whole_seconds(after: Duration) -> u64 {
     (after.as_secs() + u64::from(after.subsec_nanos() > 0)).max(1)
+}
+
+/// A wait as a message says it: whole seconds, or milliseconds when shorter or uneven.
+fn wait_text(wait: Duration) -> String {
+    if wait.subsec_nanos() == 0 {
+        format!("{} s", wait.as_secs())
+    } else {
+        format!("{} ms", wait.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One of each variant; the match makes a new variant fail to compile until it is
+    /// added here (and its code to [`ERROR_CODES`]).
+    fn one_of_each() -> Vec<ApiError> {
+        let samples = vec![
+            ApiError::Unauthorized,
+            ApiError::Forbidden {
+                message: String::new(),
+            },
+            ApiError::PayloadTooLarge { limit_bytes: 1 },
+            ApiError::TooManyEvents { count: 2, max: 1 },
+            ApiError::NoEvents,
+            ApiError::NotFound {
+                method: String::new(),
+                path: String::new(),
+            },
+            ApiError::MethodNotAllowed {
+                method: String::new(),
+                path: String::new(),
+            },
+            ApiError::BadRequest {
+                reason: String::new(),
+            },
+            ApiError::RateLimited {
+                org: String::new(),
+                retry_after: Duration::ZERO,
+            },
+            ApiError::Timeout {
+                after: Duration::ZERO,
+            },
+            ApiError::Unavailable {
+                reason: String::new(),
+                retry_after: Duration::ZERO,
+            },
+            ApiError::TokenFile {
+                path: PathBuf::new(),
+                reason: String::new(),
+            },
+            ApiError::InvalidToken {
+                reason: String::new(),
+            },
+            ApiError::InvalidPermissions {
+                reason: String::new(),
+            },
+            ApiError::DoorFailed {
+                door: "HTTP",
+                reason: String::new(),
+            },
+            ApiError::InvalidParameter {
+                field: "x",
+                message: String::new(),
+            },
+            ApiError::NotYetApplied {
+                applied: 0,
+                wanted: 1,
+                waited: Duration::ZERO,
+            },
+        ];
+        for sample in &samples {
+            match sample {
+                ApiError::Unauthorized
+                | ApiError::Forbidden { .. }
+                | ApiError::PayloadTooLarge { .. }
+                | ApiError::TooManyEvents { .. }
+                | ApiError::NoEvents
+                | ApiError::NotFound { .. }
+                | ApiError::MethodNotAllowed { .. }
+                | ApiError::BadRequest { .. }
+                | ApiError::RateLimited { .. }
+                | ApiError::Timeout { .. }
+                | ApiError::Unavailable { .. }
+                | ApiError::TokenFile { .. }
+                | ApiError::InvalidToken { .. }
+                | ApiError::InvalidPermissions { .. }
+                | ApiError::DoorFailed { .. }
+                | ApiError::InvalidParameter { .. }
+                | ApiError::NotYetApplied { .. } => {}
+            }
+        }
+        samples
+    }
+
+    #[test]
+    fn every_code_is_listed_and_every_listed_code_is_used() {
+        let used: std::collections::BTreeSet<&str> =
+            one_of_each().iter().map(ApiError::code).collect();
+        let listed: std::collections::BTreeSet<&str> = ERROR_CODES.iter().copied().collect();
+        assert_eq!(used, listed);
+    }
+
+    #[test]
+    fn waits_read_naturally() {
+        assert_eq!(wait_text(Duration::from_secs(10)), "10 s");
+        assert_eq!(wait_text(Duration::from_millis(250)), "250 ms");
+    }
 }

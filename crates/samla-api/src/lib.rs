@@ -1,10 +1,11 @@
 //! # samla-api — Samla's gateway
 //!
-//! Today: the **ingest service**, the only way events get into the log. One code path
-//! behind two doors:
+//! The **ingest service**, the only way events get into the log. One code path behind two
+//! doors:
 //!
 //! - HTTP `POST /v1/events` (JSON), authenticated by a bearer token per organisation
-//!   ([`tokens`]);
+//!   ([`tokens`]) — the header only, never the session cookie (a cookie rides along on
+//!   cross-site requests);
 //! - NATS requests on `samla.ingest.<incident>.<org>` (MessagePack) in the queue group
 //!   `samla-ingest`, authenticated by nats-server itself: each organisation's user may
 //!   publish only on its own subject ([`nats_permissions`]).
@@ -18,18 +19,40 @@
 //! Every item gets its own answer (`{id, seq, duplicate}` or an error naming the field and
 //! the reason); one item's mistake, duplicate or conflict never fails another.
 //!
-//! Later work adds queries, the live stream (SSE), OpenAPI and the dashboard to the same
-//! router and state.
+//! The **read side**, when the process also runs a projector ([`query`], [`live`]):
+//!
+//! - `GET /healthz`, `/readyz`, `/metrics`; `GET /v1/digest` (operator);
+//! - `GET /v1/incidents`, `GET /v1/picture?area=…`;
+//! - `GET /v1/incidents/{incident}/` `picture`, `sites`, `offers`, `needs`, `resources`,
+//!   `issues`, `reports`, `network`, `timeline`, `quarantine` (operator), taking `status`,
+//!   `min_seq` (read your own write), `limit`/`cursor` and filters;
+//! - `GET /v1/incidents/{incident}/live`: Server-Sent Events, resumable with
+//!   `Last-Event-ID`.
+//!
+//! **Sessions** for the dashboard ([`session`]; an `EventSource` cannot send a header):
+//! `POST /v1/session` `{"token"}` sets the `samla_session` cookie (HttpOnly,
+//! SameSite=Strict), `GET /v1/session` says who it is, `DELETE /v1/session` clears it.
+//!
+//! **`GET /v1/openapi.json`** ([`openapi`]): the OpenAPI 3.1 document, generated from the
+//! code — the router and the document are built from the same route lists, parameters
+//! from the structs the handlers parse, errors from real [`ApiError`] values.
 //!
 //! What it is not: it does not fold events (the projector does), does not talk to
-//! JetStream directly (`samla-log` does), and defines no wire format (`proto-events` does).
+//! JetStream directly (`samla-log` does), defines no wire format (`proto-events` does) and
+//! serves no page (`samla-dashboard` does).
 //!
 //! Layout:
-//! - `app.rs`: [`app`] (the router), [`AppState`], bearer authentication.
+//! - `app.rs`: [`app`] (the router), [`AppState`], bearer authentication for ingest.
 //! - `ingest/`: the service ([`ingest::IngestService`], [`ingest::IngestConfig`]),
 //!   `protocol.rs` (items, replies, shared checks), `msgpack.rs` (framing), `commit.rs`
 //!   (group commit), `rate.rs` (per-organisation token buckets), `http.rs` and `nats.rs`
 //!   (the doors).
+//! - `query/`: `mod.rs` (state, caller, `min_seq` wait, answer frame, paging),
+//!   `params.rs` (query parameters, parsed and documented by the same structs),
+//!   `routes.rs` (the handlers). `live.rs`: the SSE stream.
+//! - `session.rs`: the session routes.
+//! - `openapi/`: the document (`mod.rs`), the answer shapes (`schemas.rs`), the error
+//!   responses per kind of route (`responses.rs`).
 //! - `tokens.rs`: hashed bearer tokens in `<config>/tokens.json`.
 //! - `nats_permissions.rs`: the nats-server `authorization` block and connect options.
 //! - `error.rs`: [`ApiError`], the crate's one error type and its JSON shape.
@@ -40,7 +63,9 @@ mod error;
 pub mod ingest;
 pub mod live;
 pub mod nats_permissions;
+pub mod openapi;
 pub mod query;
+pub mod session;
 pub mod tokens;
 
 use std::future::Future;
@@ -50,7 +75,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 pub use app::{AppState, app};
-pub use error::ApiError;
+pub use error::{ApiError, ERROR_CODES, ErrorBody};
 pub use ingest::{
     CommitStats, IngestConfig, IngestService, ItemError, ItemReply, NatsDoor, RateLimit,
     serve_nats_ingest,

@@ -11,49 +11,50 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
-use proto_events::{IncidentId, Status};
 use samla_projector::views::VisibleSlices;
 use samla_projector::{Scope, Viewer};
-use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
-use crate::query::{QueryError, QueryState, event_json, principal, timeline_item, viewer_of};
+use crate::openapi::responses::LiveErrors;
+use crate::query::params::{Incident, IncidentPath, LiveParams, Params};
+use crate::query::{Caller, QueryError, QueryState, event_json, timeline_item, viewer_of};
 
-#[derive(Debug, Default, Deserialize)]
-pub struct LiveParams {
-    pub status: Option<String>,
-    /// Start after this sequence minus one (an alternative to `Last-Event-ID`).
-    pub from_seq: Option<u64>,
-}
-
-/// The SSE handler.
+/// The live stream of an incident: Server-Sent Events, one per visible applied event.
+///
+/// Each event has `id:` its log sequence, `event: applied` and as `data:` a
+/// `TimelineEvent` (the event with its one-line summary). Keep-alive comments every 15 s.
+/// Reconnect with `Last-Event-ID` (an `EventSource` does) to resume without gap or
+/// duplicate; the stream also ends, to be resumed that way, when the client cannot keep up.
+#[utoipa::path(
+    get,
+    path = "/v1/incidents/{incident}/live",
+    tag = "live",
+    params(
+        IncidentPath,
+        LiveParams,
+        ("Last-Event-ID" = Option<u64>, Header,
+            description = "Resume after this sequence: the last `id` received."),
+    ),
+    responses(
+        (status = 200, description = "A `text/event-stream`; each `data:` is a `TimelineEvent`.",
+            content_type = "text/event-stream", body = String),
+        LiveErrors,
+    ),
+)]
 pub async fn live(
     State(state): State<QueryState>,
+    caller: Caller,
+    Incident(incident): Incident,
+    Params(params): Params<LiveParams>,
     headers: HeaderMap,
-    Path(incident): Path<String>,
-    Query(params): Query<LiveParams>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, QueryError> {
-    let principal = principal(&headers, &state.tokens)?;
-    let incident =
-        IncidentId::new(incident.as_str()).map_err(|e| QueryError::InvalidParameter {
-            field: "incident",
-            message: format!("incident: {e}"),
-        })?;
-    let status = match params.status.as_deref() {
-        None => Status::Actual,
-        Some(text) => text
-            .parse()
-            .map_err(|e: String| QueryError::InvalidParameter {
-                field: "status",
-                message: format!("status: {e}"),
-            })?,
-    };
-    crate::query::wait_loaded(&state).await?;
+    let status = params.status();
+    crate::query::wait_loaded_for(&state, caller.wait).await?;
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -63,7 +64,7 @@ pub async fn live(
         .or(params.from_seq.map(|seq| seq.saturating_sub(1)))
         .unwrap_or_else(|| state.projector.applied_seq());
     let scope = Scope { incident, status };
-    let viewer = viewer_of(&principal);
+    let viewer = viewer_of(&caller.principal);
     let (sender, mut receiver) = mpsc::channel::<Event>(256);
     tokio::spawn(feed(state, scope, viewer, after, sender));
     let stream = futures::stream::poll_fn(move |cx| receiver.poll_recv(cx).map(|e| e.map(Ok)));

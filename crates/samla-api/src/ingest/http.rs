@@ -27,6 +27,8 @@ use super::IngestConfig;
 use super::protocol::{self, Caller, ItemReply, codes};
 use crate::app::AppState;
 use crate::error::{ApiError, retry_after_value};
+use crate::openapi::responses::IngestResponses;
+use crate::openapi::schemas::IngestRequest;
 use crate::tokens::Principal;
 
 /// The organisation an org token speaks for; read-only tokens are refused here.
@@ -49,7 +51,20 @@ impl FromRequestParts<AppState> for OrgCaller {
     }
 }
 
-/// `POST /v1/events`.
+/// Stores events: one or an array, each answered on its own, in request order.
+///
+/// The status sums the replies up: 202 if any item is in the log (new or a duplicate);
+/// else 503 if the log failed (retry with the same ids), 409 if every failure is a
+/// conflict, 403 if every one is `forbidden`, 422 otherwise. Only an organisation's bearer
+/// token may post (never the session cookie).
+#[utoipa::path(
+    post,
+    path = "/v1/events",
+    tag = "ingest",
+    request_body(content = IngestRequest, description = "One item or an array of items."),
+    security(("bearer" = [])),
+    responses(IngestResponses),
+)]
 pub(crate) async fn post_events(
     State(state): State<AppState>,
     OrgCaller(org): OrgCaller,

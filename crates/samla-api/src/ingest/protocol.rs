@@ -47,7 +47,7 @@ pub mod codes {
 }
 
 /// The answer for one item, in request order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ItemReply {
     /// The event is in the log (durably): at `seq`, or already was (`duplicate: true`,
@@ -84,7 +84,7 @@ impl ItemReply {
 }
 
 /// Why one item was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemError {
     /// A stable code (see [`codes`] and the contract's codes).
     pub code: String,

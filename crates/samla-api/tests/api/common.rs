@@ -303,3 +303,62 @@ pub async fn stored_ids(log: &Log, incident: &str) -> Vec<String> {
         .filter_map(|record| record.msg_id().map(str::to_owned))
         .collect()
 }
+
+/// A credential as a request presents it.
+#[derive(Debug, Clone, Copy)]
+pub enum Credential<'a> {
+    None,
+    Bearer(&'a str),
+    Cookie(&'a str),
+}
+
+/// Sends `method path` (with `body` as JSON when given) through the router, without a
+/// socket. Returns the status, the headers and the body (JSON, or the text as a string,
+/// or null when empty).
+pub async fn call(
+    router: &Router,
+    method: &str,
+    path: &str,
+    credential: Credential<'_>,
+    body: Option<&Value>,
+) -> (StatusCode, HeaderMap, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    request = match credential {
+        Credential::None => request,
+        Credential::Bearer(token) => request.header("authorization", format!("Bearer {token}")),
+        Credential::Cookie(token) => request.header("cookie", format!("samla_session={token}")),
+    };
+    let body = match body {
+        Some(body) => {
+            request = request.header("content-type", "application/json");
+            Body::from(body.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = router
+        .clone()
+        .oneshot(request.body(body).expect("request"))
+        .await
+        .expect("the router answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("read the body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    (status, headers, body)
+}
+
+/// The body of an [`samla_api::ApiError`].
+pub fn error_body(code: &str, message: &str, field: Option<&str>) -> Value {
+    let mut error = serde_json::json!({ "code": code, "message": message });
+    if let Some(field) = field {
+        error["field"] = Value::from(field);
+    }
+    serde_json::json!({ "error": error })
+}

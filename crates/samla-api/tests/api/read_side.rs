@@ -22,13 +22,13 @@ use crate::common::{
 };
 
 /// A gateway with a projector in the same process, on its own read-model folder.
-struct ReadSide {
-    router: Router,
+pub struct ReadSide {
+    pub router: Router,
     stop: watch::Sender<bool>,
     service: tokio::task::JoinHandle<Result<(), samla_projector::ProjectorError>>,
 }
 
-async fn read_side(folder: &std::path::Path) -> ReadSide {
+pub async fn read_side(folder: &std::path::Path) -> ReadSide {
     let gateway = gateway(test_config()).await;
     let projector = Projector::new();
     let (stop, stopped) = watch::channel(false);
@@ -55,8 +55,26 @@ async fn read_side(folder: &std::path::Path) -> ReadSide {
     }
 }
 
+/// The router of a gateway with a read side whose projector never runs: enough for every
+/// answer decided before the read models are consulted (401, 403, 400, 404, 405). With
+/// `wait`, a query that waits for the read models gives up after it (503).
+pub async fn unloaded_router(wait: Duration) -> Router {
+    let gateway = gateway(test_config()).await;
+    let tokens = SharedTokens::fixed(fixture().tokens.clone());
+    let state = AppState {
+        ingest: gateway.service.clone(),
+        tokens: tokens.clone(),
+        query: Some(QueryState {
+            projector: Projector::new(),
+            log: gateway.log.clone(),
+            tokens,
+        }),
+    };
+    app(state).layer(axum::Extension(samla_api::query::MinSeqWait(wait)))
+}
+
 impl ReadSide {
-    async fn shut(self) {
+    pub async fn shut(self) {
         let _ = self.stop.send(true);
         self.service
             .await
@@ -65,14 +83,20 @@ impl ReadSide {
     }
 }
 
-fn event(kind: Kind, incident: &str, org: &str, aggregate: &str, audience: Audience) -> Envelope {
+pub fn event(
+    kind: Kind,
+    incident: &str,
+    org: &str,
+    aggregate: &str,
+    audience: Audience,
+) -> Envelope {
     let mut event = envelope(kind, incident, org, aggregate);
     event.audience = audience;
     event.status = Status::Actual;
     event
 }
 
-fn joined(incident: &str, org: &str) -> Envelope {
+pub fn joined(incident: &str, org: &str) -> Envelope {
     event(
         Kind::OrganisationJoined,
         incident,
@@ -82,7 +106,7 @@ fn joined(incident: &str, org: &str) -> Envelope {
     )
 }
 
-async fn post_one(router: &Router, org: &str, event: &Envelope) -> u64 {
+pub async fn post_one(router: &Router, org: &str, event: &Envelope) -> u64 {
     let (status, _, body) = post_json(router, org, &json!([to_json(event)])).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     seq(&body[0])
