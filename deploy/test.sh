@@ -19,7 +19,8 @@ deploy/install-nats-server.sh 2.14.6 >/dev/null
 deploy/install-python-deps.sh >/dev/null
 
 # --- Browser for the dashboard tests ---------------------------------------------------
-# (placeholder: a later issue installs Debian's chromium and chromium-driver here)
+# Debian's chromium and chromium-driver (the dashboard test drives them over WebDriver).
+deploy/install-chromium.sh >/dev/null
 
 # --- Tests -----------------------------------------------------------------------------
 tool_servers="$repo_root/.tools/nats-server-"

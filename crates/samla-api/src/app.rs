@@ -61,6 +61,8 @@ pub fn app(state: AppState) -> Router {
     gateway
         .with_state(state)
         .merge(read_side)
+        // The coordination-room dashboard: the page at `/` and its embedded assets.
+        .merge(samla_dashboard::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
