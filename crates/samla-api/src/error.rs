@@ -253,6 +253,13 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, retry_after_value(after));
         }
+        if matches!(self, ApiError::PayloadTooLarge { .. }) {
+            // The unread rest of the body is not drained: the server closes the
+            // connection, so say so, or a keep-alive client sends its next request into it.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if matches!(self, ApiError::Unauthorized) {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
