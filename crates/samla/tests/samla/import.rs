@@ -121,7 +121,9 @@ fn a_ten_thousand_row_csv_with_37_bad_rows_lands_9963_and_a_second_import_adds_n
         &std::fs::read_to_string(data.join("config/local-credentials.json")).expect("credentials"),
     )
     .expect("JSON");
-    let operator = credentials["operator_token"].as_str().expect("operator token");
+    let operator = credentials["operator_token"]
+        .as_str()
+        .expect("operator token");
     let (code, csv, stderr) = run(
         &[
             "export",
@@ -139,7 +141,11 @@ fn a_ten_thousand_row_csv_with_37_bad_rows_lands_9963_and_a_second_import_adds_n
     assert_eq!(code, 0, "{stderr}");
     let mut rows = csv.lines();
     let header = rows.next().unwrap_or_default();
-    assert!(header.contains("category"), "{}", &csv[..400.min(csv.len())]);
+    assert!(
+        header.contains("category"),
+        "{}",
+        &csv[..400.min(csv.len())]
+    );
     assert!(
         rows.next().is_some_and(|tags| tags.starts_with('#')),
         "an HXL tag row"
