@@ -680,7 +680,10 @@ fn an_ongoing_crisis_has_no_closing_steps_and_otherwise_the_same_events() {
     assert!(closing(&closed) >= 3, "the default crisis closes");
     assert_eq!(closing(&ongoing), 0, "an ongoing one does not");
     let ids = |events: &[Envelope]| events.iter().map(|e| e.id).collect::<BTreeSet<_>>();
-    assert!(ids(&ongoing).is_subset(&ids(&closed)), "the same events up to the end");
+    assert!(
+        ids(&ongoing).is_subset(&ids(&closed)),
+        "the same events up to the end"
+    );
     // The four closing steps: the final joint report, two organisations leaving, closed.
     assert_eq!(closed.len() - ongoing.len(), 4);
 }
