@@ -129,11 +129,10 @@ impl Stack {
         let state = AppState {
             ingest,
             tokens: tokens.clone(),
-            query: Some(QueryState {
-                projector: projector.clone(),
-                log,
-                tokens,
-            }),
+            query: Some(
+                QueryState::new(projector.clone(), log, tokens, data.path().join("replay"))
+                    .expect("open the replay folder"),
+            ),
         };
         let router = samla_api::app(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -342,15 +342,8 @@ async fn the_dashboard_shows_the_live_picture_in_a_browser() {
             ),
         )
         .await;
-    let as_of_api = status == 200 && probe.get("as_of").is_some_and(|v| !v.is_null());
-    if !as_of_api {
-        eprintln!(
-            "\n!!! dashboard test: the API has no as-of queries yet (picture?at_seq answered {status}, \
-             as_of = {}): the replay figures are NOT compared with the API; only the banner, \
-             stepping and back-to-live are checked. Remove this gate when the as-of API lands. !!!\n",
-            probe.get("as_of").unwrap_or(&Value::Null)
-        );
-    }
+    assert_eq!(status, 200, "{probe}");
+    assert_eq!(probe["as_of"]["seq"], probe_seq, "{probe}");
     a.click("replay-toggle").await;
     a.wait_until("the replay banner and a loaded slider", async || {
         a.shown("replay-banner").await
@@ -390,24 +383,17 @@ async fn the_dashboard_shows_the_live_picture_in_a_browser() {
         seqs.last() == Some(&at_seq) && !seqs.contains(&raised_seq)
     })
     .await;
-    if as_of_api {
-        let replayed = stack.picture(&token_a, &params).await;
-        wait_for_figures(
-            &a,
-            &replayed,
-            "the replayed figures to equal the API's at that point",
-        )
-        .await;
-        assert_eq!(
-            a.data("replay-banner", "state").await.as_deref(),
-            Some("shown")
-        );
-    } else {
-        assert_eq!(
-            a.data("replay-banner", "state").await.as_deref(),
-            Some("unsupported")
-        );
-    }
+    let replayed = stack.picture(&token_a, &params).await;
+    wait_for_figures(
+        &a,
+        &replayed,
+        "the replayed figures to equal the API's at that point",
+    )
+    .await;
+    assert_eq!(
+        a.data("replay-banner", "state").await.as_deref(),
+        Some("shown")
+    );
     a.click_css("input[name='sense'][value='happened']").await;
     let params = a
         .wait_for("a replay point as it happened", async || {
@@ -443,10 +429,8 @@ async fn the_dashboard_shows_the_live_picture_in_a_browser() {
         newest_shown <= as_of,
         "the replayed timeline shows {newest_shown:?}, after {as_of:?}"
     );
-    if as_of_api {
-        let replayed = stack.picture(&token_a, &params).await;
-        wait_for_figures(&a, &replayed, "the figures as it happened").await;
-    }
+    let replayed = stack.picture(&token_a, &params).await;
+    wait_for_figures(&a, &replayed, "the figures as it happened").await;
     a.screenshot("replay").await;
     a.click("back-to-live").await;
     a.wait_until("the live page again", async || {

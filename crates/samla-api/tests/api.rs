@@ -6,6 +6,8 @@
 //! One permissioned server serves the whole binary (`common::fixture`); tests isolate
 //! themselves by incident id. Tests that stop a server start their own.
 
+#[path = "api/as_of.rs"]
+mod as_of;
 #[path = "api/common.rs"]
 mod common;
 #[path = "api/lifecycle.rs"]

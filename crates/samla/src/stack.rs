@@ -259,18 +259,23 @@ impl Replica {
         let projector_task = tokio::spawn(engine::run(
             projector.clone(),
             projector_log,
-            EngineConfig::new(self.read_models),
+            EngineConfig::new(&self.read_models),
             stopped,
         ));
         let ingest = IngestService::start(log.clone(), IngestConfig::default());
         let state = AppState {
             ingest,
             tokens: self.tokens.clone(),
-            query: Some(QueryState {
-                projector,
-                log: log.clone(),
-                tokens: self.tokens,
-            }),
+            // Replay snapshots beside the read models: as disposable as they are.
+            query: Some(
+                QueryState::new(
+                    projector,
+                    log.clone(),
+                    self.tokens,
+                    self.read_models.join("replay"),
+                )
+                .map_err(|error| CliError::Failed(anyhow::Error::new(error)))?,
+            ),
         };
         Ok(Started {
             http,

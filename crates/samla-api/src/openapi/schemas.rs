@@ -146,6 +146,24 @@ pub struct Frame {
     /// The last log sequence the read models applied: the answer reflects the log up to it.
     pub applied_seq: u64,
     pub state: ReadyState,
+    /// For a replay (`as_of` or `at_seq`): which moment the answer shows. `null` for the
+    /// live picture.
+    pub as_of: Option<AsOf>,
+}
+
+/// The moment a replayed answer shows.
+#[derive(ToSchema)]
+pub struct AsOf {
+    /// `known` (the log as recorded up to the moment) or `happened` (what had occurred by
+    /// then).
+    pub sense: String,
+    /// The moment (RFC 3339): `as_of`, or for `at_seq` the `recorded_at` of that event.
+    /// Ages and overdue flags are computed at it.
+    pub at: String,
+    /// The highest log sequence folded into the answer (0: none).
+    pub seq: u64,
+    /// How many events of the log the answer folds.
+    pub events: u64,
 }
 
 /// The frame of an answer about one incident.

@@ -7,6 +7,13 @@
 //! read models applied N, so a client reads its own write without sleeping. Lists that can
 //! grow long take `limit` and `cursor` (the last id seen) and answer `next_cursor`.
 //!
+//! **Replay.** Every read also answers for a past moment: `as_of=<time>` or
+//! `at_seq=<n>`, with `sense=known|happened` (see [`params::ReadParams`]). The
+//! [`Replayer`] folds the log to that point (from its nearest snapshot) and the same view
+//! functions read the result, with the same visibility rules and that moment as `now`; the
+//! answer's `as_of` says which sense, moment, sequence and number of events it reflects.
+//! Concurrent reads at one point — a dashboard's routes — share one fold.
+//!
 //! Layout: this file holds what every route shares (state, the caller, the wait, the
 //! answer's frame, paging); `params.rs` the query parameters (parsed and documented by the
 //! same structs); `routes.rs` the handlers, each with its OpenAPI description.
@@ -23,10 +30,14 @@ use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use proto_events::{IncidentId, Timestamp};
 use samla_log::Log;
 use samla_projector::engine::Projector;
-use samla_projector::{ReadModels, Scope, Viewer};
+use samla_projector::replay::{ReplayConfig, ReplayPoint, Replayed, Replayer};
+use samla_projector::{ProjectorError, ReadModels, Scope, Viewer};
 use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -50,6 +61,28 @@ pub struct QueryState {
     pub projector: Projector,
     pub log: Log,
     pub tokens: SharedTokens,
+    /// Answers reads at a past moment (`as_of`, `at_seq`).
+    pub replayer: Replayer,
+}
+
+impl QueryState {
+    /// The read side over `projector` and `log`, keeping replay snapshots in `replay_dir`
+    /// (disposable: a replica may delete them at any time; `<read models>/replay` is the
+    /// usual place).
+    pub fn new(
+        projector: Projector,
+        log: Log,
+        tokens: SharedTokens,
+        replay_dir: impl Into<PathBuf>,
+    ) -> Result<QueryState, ProjectorError> {
+        let replayer = Replayer::open(log.clone(), replay_dir.into(), ReplayConfig::default())?;
+        Ok(QueryState {
+            projector,
+            log,
+            tokens,
+            replayer,
+        })
+    }
 }
 
 /// Overrides [`MIN_SEQ_WAIT`] for one router: `app(state).layer(Extension(MinSeqWait(d)))`.
@@ -167,11 +200,30 @@ impl FromRequestParts<QueryState> for OperatorCaller {
     }
 }
 
-/// What one query works on: whose view, which picture, at which `now`.
+/// Which picture a read looks at: the live read models, or a replay.
+struct Moment {
+    /// The replayed picture; `None` for the live one.
+    replay: Option<Arc<Replayed>>,
+    /// The instant time-based fields use: now, or the replay's moment.
+    now: Timestamp,
+}
+
+impl Moment {
+    /// Runs `f` on the read models this moment shows.
+    fn read<T>(&self, state: &QueryState, f: impl FnOnce(&ReadModels) -> T) -> T {
+        match &self.replay {
+            Some(replayed) => f(&replayed.models),
+            None => state.projector.read(f),
+        }
+    }
+}
+
+/// What one query works on: whose view, which picture, at which moment.
 struct Ctx {
     viewer: Viewer,
     scope: Scope,
     now: Timestamp,
+    moment: Moment,
 }
 
 async fn prepare(
@@ -180,14 +232,56 @@ async fn prepare(
     incident: IncidentId,
     read: &ReadParams,
 ) -> Result<Ctx, QueryError> {
-    wait_for(state, caller.wait, read.min_seq).await?;
+    let moment = moment(state, caller, read).await?;
     Ok(Ctx {
         viewer: viewer_of(&caller.principal),
         scope: Scope {
             incident,
             status: read.status(),
         },
-        now: Timestamp::now(),
+        now: moment.now,
+        moment,
+    })
+}
+
+/// Waits as `min_seq` asks, then finds the picture the read looks at: live, or replayed
+/// to `as_of` / `at_seq`.
+async fn moment(
+    state: &QueryState,
+    caller: &Caller,
+    read: &ReadParams,
+) -> Result<Moment, QueryError> {
+    wait_for(state, caller.wait, read.min_seq).await?;
+    let Some(point) = read.point()? else {
+        return Ok(Moment {
+            replay: None,
+            now: Timestamp::now(),
+        });
+    };
+    if let ReplayPoint::KnownAtSeq(seq) = point {
+        let head = state
+            .log
+            .head()
+            .await
+            .map_err(|e| unavailable(format!("the log could not be read: {e}")))?;
+        if seq > head.last_seq {
+            return Err(params::bad(
+                "at_seq",
+                format!(
+                    "at_seq: {seq} is beyond the log's last sequence, {}",
+                    head.last_seq
+                ),
+            ));
+        }
+    }
+    let replayed = state
+        .replayer
+        .at_shared(point)
+        .await
+        .map_err(|e| unavailable(format!("the replay could not be made: {e}")))?;
+    Ok(Moment {
+        now: replayed.at,
+        replay: Some(replayed),
     })
 }
 
@@ -223,11 +317,18 @@ pub(crate) async fn wait_loaded_for(state: &QueryState, wait: Duration) -> Resul
     }
 }
 
-/// The answer's frame: which position it reflects and how trustworthy that is.
-fn answer(state: &QueryState, ctx: Option<&Ctx>, body: Value) -> Json<Value> {
+/// The answer's frame: which position it reflects and how trustworthy that is, and for
+/// a replay, which moment it shows.
+fn answer(state: &QueryState, moment: &Moment, ctx: Option<&Ctx>, body: Value) -> Json<Value> {
     let mut frame = json!({
         "applied_seq": state.projector.applied_seq(),
         "state": state.projector.state().as_str(),
+        "as_of": moment.replay.as_deref().map(|replayed| json!({
+            "sense": replayed.sense.as_str(),
+            "at": replayed.at,
+            "seq": replayed.seq,
+            "events": replayed.events,
+        })),
     });
     if let Some(ctx) = ctx {
         frame["incident"] = json!(ctx.scope.incident);
@@ -261,10 +362,6 @@ fn page<T: Serialize>(items: Vec<T>, id: impl Fn(&T) -> &str, params: &PageParam
         .then(|| chunk.last().map(|item| id(item).to_string()))
         .flatten();
     json!({ "total": total, "items": chunk, "next_cursor": next_cursor })
-}
-
-fn read<T>(state: &QueryState, f: impl FnOnce(&ReadModels) -> T) -> T {
-    state.projector.read(f)
 }
 
 /// One event of the timeline, read from the log.

@@ -10,8 +10,9 @@
 //! error shape: a number that is not one, an unknown status or category, an id with a
 //! character no id may hold, a parameter given twice.
 //!
-//! Later parameters every read takes (`as_of`, `at_seq`, `sense`) belong in
-//! [`ReadParams`]: the handlers and the document pick them up from there.
+//! What every read takes — the picture (`status`), the position it must reflect
+//! (`min_seq`) and the moment it shows (`as_of`, `at_seq`, `sense`) — is [`ReadParams`]:
+//! the handlers and the document pick them up from there.
 
 use std::borrow::Cow;
 use std::fmt::Display;
@@ -19,7 +20,8 @@ use std::fmt::Display;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use proto_events::vocab::{NeedCategory, Urgency};
-use proto_events::{AggregateId, AreaCode, IncidentId, Kind, OrgId, Status};
+use proto_events::{AggregateId, AreaCode, IncidentId, Kind, OrgId, Status, Timestamp};
+use samla_projector::replay::{ReplayPoint, Sense};
 use samla_projector::views::needs::NeedStatus;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
@@ -38,7 +40,7 @@ pub const DEFAULT_TIMELINE_PAGE: usize = 50;
 /// A unit test checks that every documented parameter is here.
 const NAMES: &[&str] = &[
     "status", "min_seq", "limit", "cursor", "org", "category", "urgency", "state", "area", "open",
-    "kind", "before", "from_seq",
+    "kind", "before", "from_seq", "as_of", "at_seq", "sense",
 ];
 
 pub(crate) fn bad(field: &'static str, message: impl Into<String>) -> ApiError {
@@ -147,6 +149,27 @@ fn kind<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Kind>, D::E
     })
 }
 
+fn timestamp<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Timestamp>, D::Error> {
+    let text = Cow::<'de, str>::deserialize(deserializer)?;
+    Timestamp::parse(&text).map(Some).map_err(D::Error::custom)
+}
+
+fn sense<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Sense>, D::Error> {
+    let text = Cow::<'de, str>::deserialize(deserializer)?;
+    SENSES
+        .iter()
+        .copied()
+        .find(|sense| sense.as_str() == text)
+        .map(Some)
+        .ok_or_else(|| {
+            D::Error::custom(format_args!(
+                "unknown sense {text:?}; expected known (the log as recorded up to the moment) or happened (what had occurred by then, late reports included)"
+            ))
+        })
+}
+
+const SENSES: &[Sense] = &[Sense::Known, Sense::Happened];
+
 fn need_status<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NeedStatus>, D::Error> {
     let text = Cow::<'de, str>::deserialize(deserializer)?;
     NEED_STATUSES
@@ -221,6 +244,11 @@ vocabulary_schema!(
     NEED_STATUSES.iter().map(|s| s.as_str())
 );
 vocabulary_schema!(
+    /// `known` or `happened`.
+    SenseName,
+    SENSES.iter().map(|s| s.as_str())
+);
+vocabulary_schema!(
     /// An event kind.
     KindName,
     Kind::ALL.iter().map(|k| k.as_str())
@@ -240,14 +268,58 @@ pub struct ReadParams {
     /// they do not in time.
     #[param(minimum = 0)]
     pub min_seq: Option<u64>,
+    /// Replay: the picture at this moment instead of now (RFC 3339 with a zone, e.g.
+    /// `2026-03-01T14:00:00Z`), in the sense `sense` names. Ages and overdue flags are
+    /// computed with this moment as `now`. The answer's `as_of` says what it reflects.
+    #[serde(default, deserialize_with = "timestamp")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub as_of: Option<Timestamp>,
+    /// Replay: the picture as known once the log up to this sequence was applied (`now`
+    /// is that event's `recorded_at`). Not with `as_of`, and only as known.
+    #[param(minimum = 0)]
+    pub at_seq: Option<u64>,
+    /// Which time a replay follows (only with `as_of` or `at_seq`): `known` (the
+    /// default) is what the network knew — the log as recorded up to the moment; `happened`
+    /// is what had occurred by then, late reports included, corrections at the time of
+    /// what they correct.
+    #[serde(default, deserialize_with = "sense")]
+    #[param(value_type = Option<SenseName>, inline)]
+    pub sense: Option<Sense>,
 }
 
-impl QueryParams for ReadParams {}
+impl QueryParams for ReadParams {
+    fn check(&self) -> Result<(), ApiError> {
+        self.point().map(|_| ())
+    }
+}
 
 impl ReadParams {
     /// The picture asked for: actual unless named.
     pub fn status(&self) -> Status {
         self.status.unwrap_or(Status::Actual)
+    }
+
+    /// The replay point asked for, or `None` for the live picture; 400 for a combination
+    /// that names no single moment.
+    pub fn point(&self) -> Result<Option<ReplayPoint>, ApiError> {
+        match (self.as_of, self.at_seq, self.sense) {
+            (Some(_), Some(_), _) => Err(bad(
+                "at_seq",
+                "at_seq: give either at_seq (a log position) or as_of (a time), not both",
+            )),
+            (None, Some(_), Some(Sense::Happened)) => Err(bad(
+                "sense",
+                "sense: happened needs a time (as_of); at_seq is a position in the log as recorded, so it is always as known",
+            )),
+            (None, None, Some(_)) => Err(bad(
+                "sense",
+                "sense: applies to a replay; give as_of (a time) or at_seq (a log position) too",
+            )),
+            (None, Some(seq), _) => Ok(Some(ReplayPoint::KnownAtSeq(seq))),
+            (Some(at), None, Some(Sense::Happened)) => Ok(Some(ReplayPoint::HappenedAt(at))),
+            (Some(at), None, _) => Ok(Some(ReplayPoint::KnownAt(at))),
+            (None, None, None) => Ok(None),
+        }
     }
 }
 

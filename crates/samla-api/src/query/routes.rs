@@ -19,8 +19,8 @@ use super::params::{
     TimelineParams,
 };
 use super::{
-    Caller, OperatorCaller, QueryError, QueryState, answer, page, prepare, read, timeline_item,
-    unavailable, viewer_of, wait_for,
+    Caller, OperatorCaller, QueryError, QueryState, answer, moment, page, prepare, timeline_item,
+    unavailable, viewer_of,
 };
 use crate::openapi::responses::{OperatorErrors, OperatorReadErrors, ReadErrors};
 use crate::openapi::schemas::{Digest, Health, Quarantine, Readiness, Timeline};
@@ -145,14 +145,14 @@ pub(super) async fn area_picture(
 ) -> Result<Json<Value>, QueryError> {
     let area = area.area()?.clone();
     let status = read_params.status();
-    wait_for(&state, caller.wait, read_params.min_seq).await?;
+    let moment = moment(&state, &caller, &read_params).await?;
     let viewer = viewer_of(&caller.principal);
-    let now = proto_events::Timestamp::now();
-    let picture = read(&state, |m| {
-        views::picture::picture_by_area(m, area.as_str(), status, &viewer, now)
+    let picture = moment.read(&state, |m| {
+        views::picture::picture_by_area(m, area.as_str(), status, &viewer, moment.now)
     });
     Ok(answer(
         &state,
+        &moment,
         None,
         json!({ "area": area, "status": status, "picture": picture }),
     ))
@@ -172,9 +172,9 @@ pub(super) async fn incidents(
     Params(read_params): Params<ReadParams>,
 ) -> Result<Json<Value>, QueryError> {
     let status = read_params.status();
-    wait_for(&state, caller.wait, read_params.min_seq).await?;
+    let moment = moment(&state, &caller, &read_params).await?;
     let viewer = viewer_of(&caller.principal);
-    let items = read(&state, |m| {
+    let items = moment.read(&state, |m| {
         let mut out = Vec::new();
         for incident in m.network.incident_ids() {
             let scope = Scope { incident, status };
@@ -185,6 +185,7 @@ pub(super) async fn incidents(
     });
     Ok(answer(
         &state,
+        &moment,
         None,
         json!({ "status": status, "items": items }),
     ))
@@ -214,11 +215,11 @@ macro_rules! incident_route {
             $(Params($extra): Params<$extra_ty>,)*
         ) -> Result<Json<Value>, QueryError> {
             let $ctx = prepare(&state, &caller, incident, &read_params).await?;
-            let body = read(&state, |$m| {
+            let body = $ctx.moment.read(&state, |$m| {
                 let $visible = VisibleSlices::new($m, &$ctx.scope, &$ctx.viewer);
                 $expr
             });
-            Ok(answer(&state, Some(&$ctx), body))
+            Ok(answer(&state, &$ctx.moment, Some(&$ctx), body))
         }
     };
 }
@@ -372,7 +373,7 @@ pub(super) async fn timeline(
         (None, Some(kind)) => format!("k.{kind}"),
         (None, None) => samla_projector::models::timeline::ALL.to_string(),
     };
-    let seqs = read(&state, |m| {
+    let seqs = ctx.moment.read(&state, |m| {
         let visible = VisibleSlices::new(m, &ctx.scope, &ctx.viewer);
         m.timeline.latest(
             &ctx.scope,
@@ -395,6 +396,7 @@ pub(super) async fn timeline(
         .flatten();
     Ok(answer(
         &state,
+        &ctx.moment,
         Some(&ctx),
         json!({ "items": items, "next_before": next_before }),
     ))
@@ -419,7 +421,7 @@ pub(super) async fn quarantine(
 ) -> Result<Json<Value>, QueryError> {
     let ctx = prepare(&state, &caller, incident, &read_params).await?;
     let token = format!("samla.evt.{}.", ctx.scope.incident);
-    let rows: Vec<Value> = read(&state, |m| {
+    let rows: Vec<Value> = ctx.moment.read(&state, |m| {
         m.quarantine
             .rows()
             .filter(|row| row.subject.starts_with(&token))
@@ -433,6 +435,7 @@ pub(super) async fn quarantine(
     });
     Ok(answer(
         &state,
+        &ctx.moment,
         Some(&ctx),
         json!({ "total": rows.len(), "items": rows }),
     ))

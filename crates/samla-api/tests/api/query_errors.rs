@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use proto_events::vocab::{NeedCategory, Urgency};
-use proto_events::{AggregateId, AreaCode, IncidentId, OrgId, Status};
+use proto_events::{AggregateId, AreaCode, IncidentId, OrgId, Status, Timestamp};
 use serde_json::Value;
 
 use crate::common::{Credential, call, error_body, fixture};
@@ -178,10 +178,66 @@ fn cases() -> Vec<Case> {
             message: format!("min_seq: {}", not_a_number("-1")),
         },
         Case {
-            routes: reads,
+            routes: reads.clone(),
             query: "min_seq=1&min_seq=2",
             field: "min_seq",
             message: "min_seq: given more than once".into(),
+        },
+        Case {
+            routes: reads.clone(),
+            query: "as_of=yesterday",
+            field: "as_of",
+            message: format!(
+                "as_of: {}",
+                Timestamp::parse("yesterday").expect_err("not a time")
+            ),
+        },
+        Case {
+            routes: reads.clone(),
+            query: "as_of=2026-03-01T14:00:00",
+            field: "as_of",
+            message: format!(
+                "as_of: {}",
+                Timestamp::parse("2026-03-01T14:00:00").expect_err("no zone")
+            ),
+        },
+        Case {
+            routes: reads.clone(),
+            query: "at_seq=first",
+            field: "at_seq",
+            message: format!("at_seq: {}", not_a_number("first")),
+        },
+        Case {
+            routes: reads.clone(),
+            query: "at_seq=5&as_of=2026-03-01T14:00:00Z",
+            field: "at_seq",
+            message: "at_seq: give either at_seq (a log position) or as_of (a time), not both"
+                .into(),
+        },
+        Case {
+            routes: reads.clone(),
+            query: "at_seq=5&sense=happened",
+            field: "sense",
+            message: "sense: happened needs a time (as_of); at_seq is a position in the log \
+                      as recorded, so it is always as known"
+                .into(),
+        },
+        Case {
+            routes: reads.clone(),
+            query: "sense=known",
+            field: "sense",
+            message: "sense: applies to a replay; give as_of (a time) or at_seq (a log \
+                      position) too"
+                .into(),
+        },
+        Case {
+            routes: reads,
+            query: "as_of=2026-03-01T14:00:00Z&sense=sideways",
+            field: "sense",
+            message: "sense: unknown sense \"sideways\"; expected known (the log as recorded \
+                      up to the moment) or happened (what had occurred by then, late reports \
+                      included)"
+                .into(),
         },
         Case {
             routes: limited.clone(),

@@ -42,11 +42,15 @@ pub async fn read_side(folder: &std::path::Path) -> ReadSide {
     let state = AppState {
         ingest: gateway.service.clone(),
         tokens: tokens.clone(),
-        query: Some(QueryState {
-            projector,
-            log: gateway.log.clone(),
-            tokens,
-        }),
+        query: Some(
+            QueryState::new(
+                projector,
+                gateway.log.clone(),
+                tokens,
+                folder.join("replay"),
+            )
+            .expect("open the replay folder"),
+        ),
     };
     ReadSide {
         router: app(state),
@@ -64,11 +68,16 @@ pub async fn unloaded_router(wait: Duration) -> Router {
     let state = AppState {
         ingest: gateway.service.clone(),
         tokens: tokens.clone(),
-        query: Some(QueryState {
-            projector: Projector::new(),
-            log: gateway.log.clone(),
-            tokens,
-        }),
+        // Never replays (nothing is ever loaded), but the folder must exist while it runs.
+        query: Some(
+            QueryState::new(
+                Projector::new(),
+                gateway.log.clone(),
+                tokens,
+                tempfile::tempdir().expect("a temporary folder").keep(),
+            )
+            .expect("open the replay folder"),
+        ),
     };
     app(state).layer(axum::Extension(samla_api::query::MinSeqWait(wait)))
 }
@@ -112,7 +121,7 @@ pub async fn post_one(router: &Router, org: &str, event: &Envelope) -> u64 {
     seq(&body[0])
 }
 
-async fn get(router: &Router, org: &str, path: &str) -> (StatusCode, Value) {
+pub async fn get(router: &Router, org: &str, path: &str) -> (StatusCode, Value) {
     let token = fixture().org_tokens[org].clone();
     let response = router
         .clone()

@@ -218,6 +218,11 @@ struct Inner {
     catalogue: Mutex<Catalogue>,
     index: tokio::sync::Mutex<OccurredIndex>,
     pictures: Mutex<VecDeque<(PictureKey, Arc<Replayed>)>>,
+    /// Held while [`Replayer::at_shared`] builds a picture: concurrent requests for one
+    /// point (a dashboard asks several routes at once) wait and take the first's picture
+    /// instead of each folding it, and at most one shared picture is built at a time, which
+    /// bounds the memory replays take.
+    building: tokio::sync::Mutex<()>,
     counters: Counters,
 }
 
@@ -266,6 +271,7 @@ impl Replayer {
                 catalogue: Mutex::new(catalogue),
                 index: tokio::sync::Mutex::new(OccurredIndex::default()),
                 pictures: Mutex::new(VecDeque::new()),
+                building: tokio::sync::Mutex::new(()),
                 counters,
             }),
         })
@@ -294,16 +300,12 @@ impl Replayer {
                 at,
             },
         };
-        let found = self
-            .pictures()
-            .iter()
-            .find(|(cached, _)| *cached == key)
-            .map(|(_, picture)| picture.clone());
-        if let Some(picture) = found {
-            self.inner
-                .counters
-                .cache_hits
-                .fetch_add(1, Ordering::Relaxed);
+        if let Some(picture) = self.cached(key) {
+            return Ok(picture);
+        }
+        let _turn = self.inner.building.lock().await;
+        // Another request may have built it while this one waited.
+        if let Some(picture) = self.cached(key) {
             return Ok(picture);
         }
         let picture = Arc::new(self.at(point).await?);
@@ -315,6 +317,21 @@ impl Replayer {
             pictures.truncate(capacity);
         }
         Ok(picture)
+    }
+
+    fn cached(&self, key: PictureKey) -> Option<Arc<Replayed>> {
+        let found = self
+            .pictures()
+            .iter()
+            .find(|(cached, _)| *cached == key)
+            .map(|(_, picture)| picture.clone());
+        if found.is_some() {
+            self.inner
+                .counters
+                .cache_hits
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        found
     }
 
     /// The picture at `point` and the digest of its read models (as
