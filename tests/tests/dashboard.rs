@@ -216,6 +216,22 @@ async fn the_dashboard_shows_the_live_picture_in_a_browser() {
         "the page was not reloaded"
     );
 
+    // The log's chain head is in the footer, as the API computes it from the log, and it
+    // follows the log: nothing else posts here, so it stops at the new need.
+    let shown = a
+        .wait_for("the chain head to cover the new need", async || {
+            let seq: u64 = a.data("chain", "seq").await?.parse().ok()?;
+            (seq >= raised_seq).then_some(seq)
+        })
+        .await;
+    assert_eq!(shown, raised_seq);
+    let (status, head) = stack.get(&token_a, "/v1/chain").await;
+    assert_eq!(status, 200, "{head}");
+    assert_eq!(head["seq"], json!(raised_seq));
+    let link = head["link"].as_str().expect("a link");
+    assert_eq!(a.data("chain", "link").await.as_deref(), Some(link));
+    assert_eq!(a.text("chain-link").await.as_deref(), Some(&link[..16]));
+
     // --- Swedish and back: a label changes, and the page says which language it is in.
     let heading_en = a
         .text("picture-heading")

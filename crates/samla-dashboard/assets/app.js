@@ -9,6 +9,7 @@
 import { ApiError, getJSON, incidentPath, login, logout, whoami } from './api.js';
 import { $, fill } from './dom.js';
 import {
+  formatNumber,
   formatTime,
   preferredLanguage,
   setLanguage,
@@ -61,7 +62,11 @@ const state = {
   dirty: new Set(),
   dirtyTimer: null,
   orgNames: new Map(),
+  chainAt: 0,
+  chainTimer: null,
 };
+/** The chain head is fetched at most this often (it is computed from the log). */
+const CHAIN_REFRESH_MS = 5 * 1000;
 
 const replay = new Replay(onReplayPoint);
 
@@ -256,8 +261,34 @@ async function loadPanel(panel, params) {
   if (panel === 'picture' && replay.active()) replay.shown(answer);
 }
 
+// --- the log's chain head: shown so anyone can note it and check the log later ---------
+
+function scheduleChain() {
+  if (state.chainTimer !== null) return;
+  const wait = Math.max(0, state.chainAt + CHAIN_REFRESH_MS - Date.now());
+  state.chainTimer = setTimeout(async () => {
+    state.chainTimer = null;
+    state.chainAt = Date.now();
+    try {
+      showChain(await getJSON('/v1/chain'));
+    } catch {
+      // The head is a courtesy: the figures' own errors are shown where they occur.
+    }
+  }, wait);
+}
+
+function showChain(head) {
+  const box = $('chain');
+  box.dataset.seq = String(head.seq);
+  box.dataset.link = head.link;
+  fill($('chain-link'), head.link.slice(0, 16));
+  fill($('chain-seq'), t('chain_at', { seq: formatNumber(head.seq) }));
+  box.hidden = false;
+}
+
 async function refresh(panels) {
   if (!state.incident) return;
+  scheduleChain();
   const params = { status: state.status };
   if (replay.active()) Object.assign(params, replay.params());
   else if (state.lastSeq > 0) params.min_seq = state.lastSeq;

@@ -87,6 +87,80 @@ pub struct ChainExport {
     pub fingerprints: Option<Vec<String>>,
 }
 
+/// The chain carried forward one record at a time: what [`compute`] folds, and what a
+/// server keeps to show the head without recomputing from the start.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    full: [u8; 32],
+    content: [u8; 32],
+    head: ChainPoint,
+}
+
+impl Default for Chain {
+    fn default() -> Self {
+        Chain {
+            full: genesis(),
+            content: genesis(),
+            head: ChainPoint {
+                seq: 0,
+                recorded_at: None,
+                link: hex::encode(genesis()),
+                content: hex::encode(genesis()),
+            },
+        }
+    }
+}
+
+impl Chain {
+    /// The point at the last record pushed (sequence 0: none yet).
+    pub fn head(&self) -> &ChainPoint {
+        &self.head
+    }
+
+    /// Extends the chain by the next record; a record out of order is refused (a gap must
+    /// not pass: the log denies deletes, so one means another log).
+    pub fn push(&mut self, record: &crate::RawRecord) -> Result<&ChainPoint, LogError> {
+        let seq = record.seq();
+        let expected = self.head.seq + 1;
+        if seq != expected {
+            return Err(LogError::protocol(
+                "the chain",
+                format!("sequence {expected} is missing from the log (next is {seq})"),
+            ));
+        }
+        let bytes = record.payload();
+        self.full = link(
+            &self.full,
+            seq,
+            record.subject(),
+            record.recorded_at(),
+            bytes,
+        );
+        self.content = content_link(&self.content, seq, record.subject(), bytes);
+        self.head = ChainPoint {
+            seq,
+            recorded_at: Some(record.recorded_at()),
+            link: hex::encode(self.full),
+            content: hex::encode(self.content),
+        };
+        Ok(&self.head)
+    }
+
+    /// Extends the chain to the log's head as it is now; returns the new head.
+    pub async fn catch_up(&mut self, log: &Log) -> Result<&ChainPoint, LogError> {
+        let head_seq = log.head().await?.last_seq;
+        if head_seq > self.head.seq {
+            let mut records = log
+                .read(ReadRange::span(self.head.seq + 1, head_seq))
+                .await?;
+            while let Some(record) = records.next().await {
+                self.push(&record?)?;
+            }
+        }
+        Ok(&self.head)
+    }
+}
+
 /// Computes the chain of the whole log (as it is when the call starts). `progress` is
 /// called with each sequence every 10,000 events.
 pub async fn compute(
@@ -97,46 +171,22 @@ pub async fn compute(
 ) -> Result<ChainExport, LogError> {
     let every = every.max(1);
     let head_seq = log.head().await?.last_seq;
-    let mut full = genesis();
-    let mut content = genesis();
+    let mut chain = Chain::default();
     let mut points = Vec::new();
     let mut prints = fingerprints.then(Vec::new);
-    let mut head = ChainPoint {
-        seq: 0,
-        recorded_at: None,
-        link: hex::encode(full),
-        content: hex::encode(content),
-    };
     if head_seq > 0 {
         let mut records = log.read(ReadRange::span(1, head_seq)).await?;
-        let mut expected = 1u64;
         while let Some(record) = records.next().await {
             let record = record?;
             let seq = record.seq();
-            if seq != expected {
-                // Deleted messages cannot happen (deny delete), but a gap must not pass.
-                return Err(LogError::protocol(
-                    "the chain",
-                    format!("sequence {expected} is missing from the log (next is {seq})"),
-                ));
+            let point = chain.push(&record)?;
+            if seq % every == 0 {
+                points.push(point.clone());
             }
-            expected += 1;
-            let bytes = record.payload();
-            full = link(&full, seq, record.subject(), record.recorded_at(), bytes);
-            content = content_link(&content, seq, record.subject(), bytes);
             if let Some(prints) = prints.as_mut() {
                 prints.push(hex::encode(
-                    &content_link(&genesis(), seq, record.subject(), bytes)[..8],
+                    &content_link(&genesis(), seq, record.subject(), record.payload())[..8],
                 ));
-            }
-            head = ChainPoint {
-                seq,
-                recorded_at: Some(record.recorded_at()),
-                link: hex::encode(full),
-                content: hex::encode(content),
-            };
-            if seq % every == 0 {
-                points.push(head.clone());
             }
             if seq % 10_000 == 0 {
                 progress(seq);
@@ -148,7 +198,7 @@ pub async fn compute(
         stream: log.config().stream_name.clone(),
         every,
         points,
-        head,
+        head: chain.head().clone(),
         fingerprints: prints,
     })
 }

@@ -179,6 +179,25 @@ pub struct IncidentFrame {
     pub now: String,
 }
 
+/// `GET /v1/chain`: the head of the log's hash chain.
+#[derive(ToSchema)]
+pub struct ChainHead {
+    /// The last sequence the chain covers (0: an empty log).
+    pub seq: u64,
+    /// When that event was recorded (RFC 3339); `null` for an empty log.
+    pub recorded_at: Option<String>,
+    /// The full chain's link at `seq` (hex SHA-256): changes if any event, its subject or
+    /// its recorded time is changed, removed or re-recorded.
+    pub link: String,
+    /// The content chain's link at `seq` (hex): the same without recorded times, so a
+    /// faithful copy keeps it and a changed event does not.
+    pub content: String,
+    /// The stream the chain was computed from.
+    pub stream: String,
+    /// How the links are made.
+    pub algorithm: String,
+}
+
 /// `GET /healthz`.
 #[derive(ToSchema)]
 pub struct Health {

@@ -35,6 +35,7 @@ use std::sync::Arc;
 
 use proto_events::{IncidentId, Timestamp};
 use samla_log::Log;
+use samla_log::chain::Chain;
 use samla_projector::engine::Projector;
 use samla_projector::replay::{ReplayConfig, ReplayPoint, Replayed, Replayer};
 use samla_projector::{ProjectorError, ReadModels, Scope, Viewer};
@@ -63,6 +64,9 @@ pub struct QueryState {
     pub tokens: SharedTokens,
     /// Answers reads at a past moment (`as_of`, `at_seq`).
     pub replayer: Replayer,
+    /// The log's hash chain as far as it was last asked for (`GET /v1/chain` extends it
+    /// to the head): computed from the stream, never from the read models.
+    pub chain: Arc<tokio::sync::Mutex<Chain>>,
 }
 
 impl QueryState {
@@ -81,6 +85,7 @@ impl QueryState {
             log,
             tokens,
             replayer,
+            chain: Arc::default(),
         })
     }
 }
@@ -104,6 +109,7 @@ pub fn query_routes() -> OpenApiRouter<QueryState> {
         .routes(routes!(routes::readyz))
         .routes(routes!(routes::metrics))
         .routes(routes!(routes::digest))
+        .routes(routes!(routes::chain))
         .routes(routes!(routes::area_picture))
         .routes(routes!(routes::incidents))
         .routes(routes!(routes::picture))

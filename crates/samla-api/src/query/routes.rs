@@ -23,7 +23,7 @@ use super::{
     unavailable, viewer_of,
 };
 use crate::openapi::responses::{OperatorErrors, OperatorReadErrors, ReadErrors};
-use crate::openapi::schemas::{Digest, Health, Quarantine, Readiness, Timeline};
+use crate::openapi::schemas::{ChainHead, Digest, Health, Quarantine, Readiness, Timeline};
 use crate::openapi::views::{
     AreaPicture, IncidentPicture, Incidents, IssuesPage, NeedsPage, Network, OffersPage, Reports,
     ResourcesPage, SitesPage,
@@ -128,6 +128,42 @@ pub(super) async fn digest(
         json!({ "digest": digest, "checkpoint": checkpoint, "algorithm": "sha256 over m/ keys and values in key order" }),
     ))
 }
+
+/// The head of the log's hash chain.
+///
+/// What organisations keep (and the dashboard and reports show) so they can prove later
+/// that the log they are shown is the log that was written: `samla verify --against`
+/// recomputes the chain from the stream and names where a copy departs. Computed from the
+/// stream itself, never from the read models; any credential may ask.
+#[utoipa::path(
+    get,
+    path = "/v1/chain",
+    tag = "operations",
+    responses((status = 200, description = "The chain's head.", body = ChainHead), ReadErrors),
+)]
+pub(super) async fn chain(
+    State(state): State<QueryState>,
+    _caller: Caller,
+) -> Result<Json<Value>, QueryError> {
+    let mut chain = state.chain.lock().await;
+    let head = chain
+        .catch_up(&state.log)
+        .await
+        .map_err(|e| unavailable(format!("the log could not be read: {e}")))?;
+    Ok(Json(json!({
+        "seq": head.seq,
+        "recorded_at": head.recorded_at,
+        "link": head.link,
+        "content": head.content,
+        "stream": state.log.config().stream_name,
+        "algorithm": CHAIN_ALGORITHM,
+    })))
+}
+
+/// How the chain is made, as `GET /v1/chain` states it.
+pub const CHAIN_ALGORITHM: &str = "samla log chain v1: link n = SHA-256(link n-1, seq, subject, \
+    recorded_at, event bytes), each length-prefixed, from SHA-256(\"samla log chain v1\"); \
+    content: the same without recorded_at";
 
 /// The picture of every incident touching an area, with totals across them.
 #[utoipa::path(

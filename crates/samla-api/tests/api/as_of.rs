@@ -203,3 +203,50 @@ async fn replays_answer_as_known_and_as_happened_with_the_live_visibility() {
     );
     side.shut().await;
 }
+
+/// `GET /v1/chain` is the chain of the stream up to the sequence it names, and moves on
+/// as the log grows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chain_head_is_the_chain_of_the_log_up_to_its_sequence() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let side = read_side(folder.path()).await;
+    let incident = "chain-head";
+    let first = post_one(&side.router, "alfa", &joined(incident, "alfa")).await;
+    let (status, head) = get(&side.router, "alfa", "/v1/chain").await;
+    assert_eq!(status, StatusCode::OK, "{head}");
+    let seq = head["seq"].as_u64().expect("seq");
+    assert!(seq >= first, "{head}");
+
+    // Recompute from the stream, independently of the route.
+    let log = crate::common::gateway(crate::common::test_config())
+        .await
+        .log;
+    let mut chain = samla_log::chain::Chain::default();
+    let mut records = log
+        .read(samla_log::ReadRange::span(1, seq))
+        .await
+        .expect("read the log");
+    while let Some(record) = records.next().await {
+        chain.push(&record.expect("a record")).expect("in order");
+    }
+    assert_eq!(chain.head().seq, seq);
+    assert_eq!(head["link"], chain.head().link);
+    assert_eq!(head["content"], chain.head().content);
+    assert_eq!(head["stream"], log.config().stream_name);
+
+    // The share token may see it too; after an append it covers the new event.
+    let later = post_one(&side.router, "bravo", &joined(incident, "bravo")).await;
+    let share = crate::common::fixture().share_token.clone();
+    let (status, _, moved) = crate::common::call(
+        &side.router,
+        "GET",
+        "/v1/chain",
+        crate::common::Credential::Bearer(&share),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert!(moved["seq"].as_u64() >= Some(later), "{moved}");
+    assert_ne!(moved["link"], head["link"]);
+    side.shut().await;
+}

@@ -22,6 +22,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/readyz"),
     ("get", "/metrics"),
     ("get", "/v1/digest"),
+    ("get", "/v1/chain"),
     ("get", "/v1/picture"),
     ("get", "/v1/incidents"),
     ("get", "/v1/incidents/{incident}/picture"),

@@ -30,6 +30,7 @@ const INCIDENT_ROUTES: [&str; 10] = [
 fn authenticated_routes() -> Vec<String> {
     let mut routes = vec![
         "/v1/digest".to_owned(),
+        "/v1/chain".to_owned(),
         "/v1/picture?area=1280".to_owned(),
         "/v1/incidents".to_owned(),
         "/v1/incidents/errors/live".to_owned(),
