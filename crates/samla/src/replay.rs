@@ -28,11 +28,7 @@ pub async fn replay(args: ReplayArgs) -> CliResult {
         SenseArg::Happened => "happened",
     };
     let parse = |flag: &str, text: &str| {
-        Timestamp::parse(text).map_err(|reason| {
-            usage(format!(
-                "--{flag} {text}: {reason} (write e.g. 2026-11-10T14:00:00Z)"
-            ))
-        })
+        Timestamp::parse(text).map_err(|reason| usage(format!("--{flag} {text}: {reason}")))
     };
     if let Some(at) = &args.at {
         let at = parse("at", at)?;

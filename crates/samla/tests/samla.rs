@@ -14,6 +14,8 @@ mod emit;
 mod examples;
 #[path = "samla/import.rs"]
 mod import;
+#[path = "samla/replay.rs"]
+mod replay;
 #[path = "samla/sitrep.rs"]
 mod sitrep;
 #[path = "samla/up.rs"]
