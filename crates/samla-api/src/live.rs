@@ -99,7 +99,7 @@ async fn feed(
     });
     let mut last_sent = after;
     for seq in backlog {
-        match timeline_item(&state.log, seq).await {
+        match timeline_item(&state.log, seq, &viewer).await {
             Ok(Some(item)) => {
                 if sender.send(sse_event(seq, &item)).await.is_err() {
                     return;
@@ -135,7 +135,7 @@ async fn feed(
             {
                 continue;
             }
-            let data = event_json(changed.seq, changed.recorded_at, &changed.envelope);
+            let data = event_json(changed.seq, changed.recorded_at, &changed.envelope, &viewer);
             if sender.send(sse_event(changed.seq, &data)).await.is_err() {
                 return;
             }

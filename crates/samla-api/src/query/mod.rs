@@ -21,6 +21,7 @@
 //! and the OpenAPI document one list.
 
 pub mod params;
+mod redact;
 mod routes;
 
 use std::time::Duration;
@@ -370,19 +371,30 @@ fn page<T: Serialize>(items: Vec<T>, id: impl Fn(&T) -> &str, params: &PageParam
     json!({ "total": total, "items": chunk, "next_cursor": next_cursor })
 }
 
-/// One event of the timeline, read from the log.
-pub async fn timeline_item(log: &Log, seq: u64) -> Result<Option<Value>, QueryError> {
+/// One event of the timeline, read from the log, as `viewer` may see it.
+pub async fn timeline_item(
+    log: &Log,
+    seq: u64,
+    viewer: &Viewer,
+) -> Result<Option<Value>, QueryError> {
     let unavailable =
         |e: samla_log::LogError| unavailable(format!("the log could not be read: {e}"));
     let stored = log.get(seq).await.map_err(unavailable)?;
     Ok(stored.and_then(|stored| {
         let envelope = proto_events::decode_msgpack(&stored.payload).ok()?;
-        Some(event_json(seq, stored.recorded_at, &envelope))
+        Some(event_json(seq, stored.recorded_at, &envelope, viewer))
     }))
 }
 
-/// An event as the API shows it: where it is in the log, a summary, and the envelope.
-pub fn event_json(seq: u64, recorded_at: Timestamp, envelope: &proto_events::Envelope) -> Value {
+/// An event as the API shows it to `viewer`: where it is in the log, a summary, and the
+/// envelope (small counts of people suppressed for viewers beyond the network).
+pub fn event_json(
+    seq: u64,
+    recorded_at: Timestamp,
+    envelope: &proto_events::Envelope,
+    viewer: &Viewer,
+) -> Value {
+    let (event, summary) = redact::event_for(envelope, viewer);
     json!({
         "seq": seq,
         "recorded_at": recorded_at,
@@ -390,7 +402,7 @@ pub fn event_json(seq: u64, recorded_at: Timestamp, envelope: &proto_events::Env
         "kind": envelope.kind().as_str(),
         "org": envelope.org,
         "aggregate": envelope.aggregate,
-        "summary": samla_projector::summary::summarise(envelope),
-        "event": serde_json::to_value(envelope).unwrap_or(Value::Null),
+        "summary": summary,
+        "event": event,
     })
 }

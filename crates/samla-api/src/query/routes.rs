@@ -421,7 +421,7 @@ pub(super) async fn timeline(
     });
     let mut items = Vec::with_capacity(seqs.len());
     for seq in &seqs {
-        if let Some(item) = timeline_item(&state.log, *seq).await?
+        if let Some(item) = timeline_item(&state.log, *seq, &ctx.viewer).await?
             && params.kind.is_none_or(|k| item["kind"] == k.as_str())
         {
             items.push(item);

@@ -343,3 +343,114 @@ async fn the_live_stream_resumes_without_gap_or_duplicate_across_a_restart() {
     );
     side.shut().await;
 }
+
+/// The data of the first `until` live events for a bearer `token`.
+async fn live_data(router: &Router, token: &str, incident: &str, until: usize) -> Vec<Value> {
+    let response = router
+        .clone()
+        .oneshot(
+            Request::get(format!("/v1/incidents/{incident}/live"))
+                .header("authorization", format!("Bearer {token}"))
+                .header("last-event-id", "0")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("the router answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    let (mut text, mut data) = (String::new(), Vec::new());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while data.len() < until {
+        let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, body.frame()).await else {
+            break;
+        };
+        if let Ok(bytes) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&bytes));
+        }
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            if let Some(line) = block.lines().find_map(|line| line.strip_prefix("data: ")) {
+                data.push(serde_json::from_str(line).expect("JSON data"));
+            }
+        }
+    }
+    data
+}
+
+/// Small counts of people never reach a share token: not in the timeline's events, not
+/// in the live stream, not in a summary; a network member sees them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn share_viewers_never_receive_small_counts_of_people() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let side = read_side(folder.path()).await;
+    let incident = "small-counts";
+    post_one(&side.router, "alfa", &joined(incident, "alfa")).await;
+    let mut arrivals = event(
+        Kind::ArrivalsReported,
+        incident,
+        "alfa",
+        "arrivals-small",
+        Audience::Network,
+    );
+    let proto_events::Payload::ArrivalsReported(payload) = &mut arrivals.payload else {
+        panic!("an arrivals report");
+    };
+    payload.counts.arrivals_this_period = Some(3);
+    payload.counts.arrivals_to_date = Some(40);
+    let seq = post_one(&side.router, "alfa", &arrivals).await;
+    let timeline = |token: String| {
+        let router = side.router.clone();
+        async move {
+            let (_, _, answer) = crate::common::call(
+                &router,
+                "GET",
+                &format!("/v1/incidents/{incident}/timeline?min_seq={seq}"),
+                crate::common::Credential::Bearer(&token),
+                None,
+            )
+            .await;
+            answer["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .find(|item| item["seq"] == seq)
+                .cloned()
+                .expect("the arrivals report")
+        }
+    };
+    let fixture = fixture();
+    let shared = timeline(fixture.share_token.clone()).await;
+    let counts = &shared["event"]["payload"]["counts"];
+    assert_eq!(
+        counts["arrivals_this_period"],
+        json!({"suppressed": true, "below": 5})
+    );
+    assert_eq!(counts["arrivals_to_date"], 40, "large counts stay");
+    let summary = shared["summary"].as_str().expect("a summary");
+    assert!(!summary.contains('3'), "{summary}");
+    let member = timeline(fixture.org_tokens["alfa"].clone()).await;
+    assert_eq!(
+        member["event"]["payload"]["counts"]["arrivals_this_period"],
+        3
+    );
+    assert!(
+        member["summary"]
+            .as_str()
+            .expect("a summary")
+            .contains("3 arrivals"),
+        "{member}"
+    );
+
+    let live = live_data(&side.router, &fixture.share_token, incident, 2).await;
+    let report = live
+        .iter()
+        .find(|item| item["seq"] == seq)
+        .expect("the report on the live stream");
+    assert_eq!(
+        report["event"]["payload"]["counts"]["arrivals_this_period"],
+        json!({"suppressed": true, "below": 5})
+    );
+    assert_eq!(report["summary"], shared["summary"]);
+    side.shut().await;
+}
