@@ -371,6 +371,11 @@ async fn the_dashboard_shows_the_live_picture_in_a_browser() {
     })
     .await;
     assert!(a.has("body.replaying").await);
+    // The stream stays connected, but the page does not call a replay live.
+    assert_eq!(
+        a.text("connection").await.as_deref(),
+        Some("Live updates paused while replaying")
+    );
     let title = a.js("return document.title;", vec![]).await;
     assert!(
         title.as_str().unwrap_or("").starts_with("REPLAY"),
@@ -453,6 +458,7 @@ async fn the_dashboard_shows_the_live_picture_in_a_browser() {
         !a.shown("replay-banner").await && !a.has("body.replaying").await
     })
     .await;
+    assert_eq!(a.text("connection").await.as_deref(), Some("Live"));
     let live = stack
         .picture(&token_a, &format!("min_seq={report_seq}"))
         .await;

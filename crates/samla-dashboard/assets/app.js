@@ -136,7 +136,8 @@ function principalAsViewer(principal) {
 function setConnection(status) {
   const el = $('connection');
   el.dataset.status = status;
-  fill(el, t(`conn_${status}`));
+  // In replay the stream stays connected, but the figures shown are not live.
+  fill(el, t(status === 'live' && replay.active() ? 'conn_paused' : `conn_${status}`));
 }
 
 function noteFrame(answer) {
@@ -388,6 +389,7 @@ function onApplied(message) {
 
 function onReplayPoint(point) {
   state.generation += 1;
+  setConnection($('connection').dataset.status ?? 'connecting');
   writeHash();
   updateTitle();
   refresh(PANELS);
