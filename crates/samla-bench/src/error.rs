@@ -18,6 +18,10 @@ pub enum BenchError {
     /// duplicate that should not be one): a bug in Samla, the server or the bench.
     #[error("{phase} is wrong: {reason}")]
     WrongResult { phase: String, reason: String },
+    /// The gateway under test (ingest service, its doors, its read side) failed, refused
+    /// what it should take, or answered other than it must: a bug in Samla or the bench.
+    #[error("the gateway failed during {phase}: {reason}")]
+    Gateway { phase: String, reason: String },
     /// The projector process could not be started: build it
     /// (`cargo build --release -p samla-projector`) or name it with `--projector-bin`.
     #[error("cannot start the projector {program}: {reason}")]
@@ -40,6 +44,13 @@ impl BenchError {
 
     pub(crate) fn wrong(phase: &str, reason: impl std::fmt::Display) -> Self {
         BenchError::WrongResult {
+            phase: phase.to_owned(),
+            reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn gateway(phase: &str, reason: impl std::fmt::Display) -> Self {
+        BenchError::Gateway {
             phase: phase.to_owned(),
             reason: reason.to_string(),
         }

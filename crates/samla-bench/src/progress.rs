@@ -22,9 +22,14 @@ pub(crate) struct Progress {
 
 impl Progress {
     pub(crate) fn new(phase: impl Into<String>, total: u64) -> Self {
+        Progress::counting(phase, total, "events")
+    }
+
+    /// The progress of one phase over `total` things that are not events (`what`).
+    pub(crate) fn counting(phase: impl Into<String>, total: u64, what: &str) -> Self {
         let phase = phase.into();
         let now = Instant::now();
-        say(format!("{phase}: {total} events"));
+        say(format!("{phase}: {total} {what}"));
         Progress {
             phase,
             total,

@@ -34,6 +34,9 @@ const BATCH_COMMIT: HeaderName = HeaderName::from_static("Nats-Batch-Commit");
 
 /// Events per atomic batch: the server's limit, and what samla-log sends.
 pub(crate) const ATOMIC_BATCH_EVENTS: usize = 1000;
+/// Events per small atomic batch: about what samla-log cuts from a gathered batch of the
+/// generated crisis, where a repeated aggregate starts the next batch (BENCHMARKS.md).
+pub(crate) const SMALL_ATOMIC_BATCH_EVENTS: usize = 75;
 /// Atomic batches in flight at once.
 pub(crate) const ATOMIC_BATCHES_IN_FLIGHT: usize = 16;
 /// How long one commit (or one ack) may take before the sample fails.
@@ -152,11 +155,31 @@ pub(crate) async fn publish_atomic_batches(
     run: u32,
     phase: &str,
 ) -> Result<Duration, BenchError> {
+    publish_atomic_batches_of(
+        client,
+        events,
+        ATOMIC_BATCH_EVENTS,
+        ATOMIC_BATCHES_IN_FLIGHT,
+        run,
+        phase,
+    )
+    .await
+}
+
+/// [`publish_atomic_batches`] with another batch size and number in flight.
+pub(crate) async fn publish_atomic_batches_of(
+    client: &async_nats::Client,
+    events: &[WireEvent],
+    batch_events: usize,
+    in_flight: usize,
+    run: u32,
+    phase: &str,
+) -> Result<Duration, BenchError> {
     let mut progress = Progress::new(phase, events.len() as u64);
     let started = Instant::now();
-    let mut commits = futures::stream::iter(events.chunks(ATOMIC_BATCH_EVENTS).enumerate())
+    let mut commits = futures::stream::iter(events.chunks(batch_events.max(1)).enumerate())
         .map(|(number, batch)| commit_batch(client, format!("bench-{run}-{number}"), batch, phase))
-        .buffer_unordered(ATOMIC_BATCHES_IN_FLIGHT);
+        .buffer_unordered(in_flight.max(1));
     let mut stored = 0u64;
     while let Some(count) = commits.next().await {
         stored += count?;

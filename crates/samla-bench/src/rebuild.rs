@@ -2,12 +2,15 @@
 //! log into an empty data folder — so its memory is its own and can be read from `/proc`.
 //!
 //! How the process is found ([`ProjectorCommand::locate`]): `--projector-bin` (or
-//! `SAMLA_PROJECTOR_BIN`); else `samla-projector` next to the running executable (both
-//! land in `target/release/` with `cargo build --release -p samla-bench -p
-//! samla-projector`), or one folder up (a test binary runs from `target/*/deps/`); else the
-//! running executable itself with its `projector` subcommand, which runs the same
-//! `samla_projector::engine::run` (so the figure then includes the bench binary's own code
-//! pages, a few MiB). The report names which one ran.
+//! `SAMLA_PROJECTOR_BIN`); else, for the `samla-bench` binary, `samla-projector` next to
+//! the running executable (both land in `target/release/` with `cargo build --release -p
+//! samla-bench -p samla-projector`), or one folder up (a test binary runs from
+//! `target/*/deps/`); else the running executable itself with its hidden projector
+//! subcommand (`samla-bench projector`, `samla bench projector`: [`crate::child`]), which
+//! runs the same `samla_projector::engine::run` (so the figure then includes the running
+//! binary's own code pages, a few MiB). `samla bench` goes straight to its own subcommand,
+//! so a stale `samla-projector` lying beside it is never measured. The report names which
+//! one ran.
 //!
 //! The process is started in follow mode with `--progress`; it prints `applied <seq>`
 //! after every batch. The rebuild time runs from spawn to the line that reaches the log's
@@ -61,10 +64,13 @@ impl ProjectorCommand {
 
     /// The projector process as documented at the top of this module: an explicit path,
     /// `SAMLA_PROJECTOR_BIN`, `samla-projector` beside (or one folder above) the running
-    /// executable, else the running executable with `fallback_subcommand` (when given).
+    /// executable when `look_beside`, else the running executable with
+    /// `self_subcommand` (e.g. `["projector"]` for the bench binary, `["bench",
+    /// "projector"]` for `samla`), when given.
     pub fn locate(
         explicit: Option<PathBuf>,
-        fallback_subcommand: Option<&str>,
+        self_subcommand: Option<&[&str]>,
+        look_beside: bool,
     ) -> Result<Self, BenchError> {
         if let Some(path) =
             explicit.or_else(|| std::env::var_os(PROJECTOR_BIN_ENV).map(PathBuf::from))
@@ -80,12 +86,12 @@ impl ProjectorCommand {
             .skip(1)
             .take(2)
             .map(|folder| folder.join(PROJECTOR_BIN_NAME))
-            .find(|candidate| candidate.is_file());
+            .find(|candidate| look_beside && candidate.is_file());
         if let Some(found) = beside {
             return Ok(ProjectorCommand::binary(found));
         }
-        match fallback_subcommand {
-            Some(subcommand) => Ok(ProjectorCommand::subcommand(current, &[subcommand])),
+        match self_subcommand {
+            Some(subcommand) => Ok(ProjectorCommand::subcommand(current, subcommand)),
             None => Err(BenchError::StartProjector {
                 program: PathBuf::from(PROJECTOR_BIN_NAME),
                 reason: format!(

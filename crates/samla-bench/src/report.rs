@@ -2,221 +2,17 @@
 //! them, the versions measured, and the two renderings — a table for people and JSON for
 //! scripts (`{"versions", "cores", "workload", "results", "ratios"}`).
 //!
-//! Every figure has a stable name, a unit and a sentence saying what it measures and what
-//! it is compared with; [`FIGURES`] is that list, in the order the table shows it, and
-//! `--help` prints the same sentences.
+//! The catalogue — every figure's name, unit, meaning and target, and the ratios — is in
+//! `figures.rs` and re-exported here ([`FIGURES`], [`RATIOS`], [`names`]); the table prints
+//! each target beside its figure and says whether it is met. A figure that was not measured
+//! (its group not selected) is absent from both renderings, never a made-up number.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-/// Names of the figures (keys of `results` in the JSON).
-pub mod names {
-    pub const RAW_PUBLISH_MSGID: &str = "raw_publish_msgid_events_per_s";
-    pub const RAW_ORDERED_READ: &str = "raw_ordered_read_events_per_s";
-    pub const NAIVE_LOOP: &str = "naive_loop_events_per_s";
-    pub const RAW_DURABLE_PIPELINED: &str = "raw_durable_pipelined_events_per_s";
-    pub const RAW_DURABLE_ATOMIC_BATCH: &str = "raw_durable_atomic_batch_events_per_s";
-    pub const REBUILD: &str = "rebuild_events_per_s";
-    pub const PROJECTOR_PEAK_RSS: &str = "projector_peak_rss_mb";
-    pub const SLED_BYTES_PER_MILLION: &str = "sled_bytes_per_million_events";
-
-    pub const STAGE_READ: &str = "stage_read_ns_per_event";
-    pub const STAGE_DECODE: &str = "stage_decode_ns_per_event";
-    pub const STAGE_PREPARE: &str = "stage_prepare_ns_per_event";
-    pub const STAGE_FETCH: &str = "stage_fetch_ns_per_event";
-    pub const STAGE_FETCH_DIRECT: &str = "stage_fetch_direct_get_ns_per_event";
-    pub const STAGE_FOLD: &str = "stage_fold_ns_per_event";
-    pub const STAGE_ENCODE: &str = "stage_encode_ns_per_event";
-    pub const STAGE_WRITE: &str = "stage_write_ns_per_event";
-    pub const SUPERSEDED_FETCHES: &str = "superseded_fetches";
-    pub const ROWS_WRITTEN: &str = "rows_written_per_1000_events";
-    pub const BYTES_WRITTEN: &str = "bytes_written_per_event";
-
-    pub const REBUILD_VS_RAW_READ: &str = "rebuild_vs_raw_read";
-    pub const REBUILD_VS_NAIVE_LOOP: &str = "rebuild_vs_naive_loop";
-    pub const DURABLE_ATOMIC_VS_PIPELINED: &str = "durable_atomic_batch_vs_pipelined";
-}
-
-/// One figure's description: name, unit, and what it means.
-#[derive(Debug, Clone, Copy)]
-pub struct FigureInfo {
-    pub name: &'static str,
-    /// Part of the rebuild taken apart (`--no-stages` leaves these out).
-    pub stage: bool,
-    pub unit: &'static str,
-    pub meaning: &'static str,
-}
-
-/// Every figure, in table order.
-pub const FIGURES: &[FigureInfo] = &[
-    FigureInfo {
-        name: names::RAW_PUBLISH_MSGID,
-        unit: "events/s",
-        stage: false,
-        meaning: "Baseline. async-nats alone publishes the events to a stream configured like \
-                  Samla's log, each with Nats-Msg-Id, a window of outstanding acks, on a server \
-                  with nats-server's default sync (every 2 min). The ceiling for any ingest path.",
-    },
-    FigureInfo {
-        name: names::RAW_ORDERED_READ,
-        unit: "events/s",
-        stage: false,
-        meaning: "Baseline. async-nats' ordered consumer reads the whole log (receive, stream \
-                  sequence, payload; nothing else). The ceiling for any reader.",
-    },
-    FigureInfo {
-        name: names::NAIVE_LOOP,
-        unit: "events/s",
-        stage: false,
-        meaning: "Baseline. The loop one would write first: ordered consumer -> \
-                  proto_events::decode_msgpack -> one sled insert per event (latest event per \
-                  aggregate) + the checkpoint in the same sled batch, per batch of the \
-                  projector's size; sled flushed every second like the projector.",
-    },
-    FigureInfo {
-        name: names::RAW_DURABLE_PIPELINED,
-        unit: "events/s",
-        stage: false,
-        meaning: "Baseline with sync_interval: always (every write synced, as in production): \
-                  async-nats publishes with Nats-Msg-Id and the same ack window. What \
-                  durability costs without batching.",
-    },
-    FigureInfo {
-        name: names::RAW_DURABLE_ATOMIC_BATCH,
-        unit: "events/s",
-        stage: false,
-        meaning: "Baseline with sync_interval: always: async-nats sends atomic batches of 1,000 \
-                  (Nats-Batch-Id/-Sequence/-Commit, as samla-log's append_batch does), 16 in \
-                  flight; the server syncs once per batch. The ceiling for group commit.",
-    },
-    FigureInfo {
-        name: names::REBUILD,
-        unit: "events/s",
-        stage: false,
-        meaning: "Samla. The projector process builds every read model from the whole log into \
-                  an empty data folder: from spawn until it reports the head applied. Compared \
-                  with the raw read (how close to the wire) and the naive loop (what the fold \
-                  in memory and coalesced writes buy).",
-    },
-    FigureInfo {
-        name: names::PROJECTOR_PEAK_RSS,
-        unit: "MiB",
-        stage: false,
-        meaning: "Samla. The projector process' peak resident memory (VmHWM) during that \
-                  rebuild, read from /proc just as it reached the head. Target: <= 200 MiB.",
-    },
-    FigureInfo {
-        name: names::SLED_BYTES_PER_MILLION,
-        unit: "bytes",
-        stage: false,
-        meaning: "Samla. Disk used by the projector's data folder after the rebuild (allocated \
-                  blocks, like du), scaled to one million events.",
-    },
-    FigureInfo {
-        name: names::STAGE_READ,
-        unit: "ns/event",
-        stage: true,
-        meaning: "Rebuild taken apart (the engine's steps, in this process, one after another): \
-                  reading with samla-log's bounded read, the projector's reader.",
-    },
-    FigureInfo {
-        name: names::STAGE_PREPARE,
-        unit: "ns/event",
-        stage: true,
-        meaning: "samla_projector::prepare: decode + validate (with the personal-data guard) + \
-                  subject check.",
-    },
-    FigureInfo {
-        name: names::STAGE_DECODE,
-        unit: "ns/event",
-        stage: true,
-        meaning: "proto_events::decode_msgpack alone, on the same bytes (the decoding part of \
-                  prepare).",
-    },
-    FigureInfo {
-        name: names::STAGE_FETCH,
-        unit: "ns/event",
-        stage: true,
-        meaning: "Reading back the events corrections and retractions supersede, as the engine \
-                  does (one bounded read per sequence), averaged over all events.",
-    },
-    FigureInfo {
-        name: names::STAGE_FETCH_DIRECT,
-        unit: "ns/event",
-        stage: true,
-        meaning: "For comparison: the same fetches by direct get (by sequence), which the \
-                  engine does not use.",
-    },
-    FigureInfo {
-        name: names::STAGE_FOLD,
-        unit: "ns/event",
-        stage: true,
-        meaning: "Folder::apply_batch: the pure fold in memory.",
-    },
-    FigureInfo {
-        name: names::STAGE_ENCODE,
-        unit: "ns/event",
-        stage: true,
-        meaning: "Folder::drain_changes: encoding the changed rows, id index and checkpoint.",
-    },
-    FigureInfo {
-        name: names::STAGE_WRITE,
-        unit: "ns/event",
-        stage: true,
-        meaning: "SledStore::apply (one atomic batch per batch) and the final flush.",
-    },
-    FigureInfo {
-        name: names::SUPERSEDED_FETCHES,
-        unit: "events",
-        stage: true,
-        meaning: "How many superseded events were fetched from the log during the rebuild.",
-    },
-    FigureInfo {
-        name: names::ROWS_WRITTEN,
-        unit: "keys",
-        stage: true,
-        meaning: "Keys written to sled per 1,000 events (rows after coalescing, id-index \
-                  chunks, checkpoints).",
-    },
-    FigureInfo {
-        name: names::BYTES_WRITTEN,
-        unit: "bytes",
-        stage: true,
-        meaning: "Bytes (keys + values) handed to sled per event: what coalescing saves and \
-                  what sled's size grows from.",
-    },
-];
-
-/// The ratios and what they compare (numerator over denominator, both medians).
-pub const RATIOS: &[(&str, &str, &str, &str)] = &[
-    (
-        names::REBUILD_VS_RAW_READ,
-        names::REBUILD,
-        names::RAW_ORDERED_READ,
-        "rebuild / raw ordered read; heading for >= 0.5",
-    ),
-    (
-        names::REBUILD_VS_NAIVE_LOOP,
-        names::REBUILD,
-        names::NAIVE_LOOP,
-        "rebuild / naive loop; target >= 2",
-    ),
-    (
-        names::DURABLE_ATOMIC_VS_PIPELINED,
-        names::RAW_DURABLE_ATOMIC_BATCH,
-        names::RAW_DURABLE_PIPELINED,
-        "durable atomic batches / durable pipelined publish: what group commit can gain",
-    ),
-];
-
-/// Measurements that need code that does not exist yet; named in the table's footer so
-/// nobody mistakes their absence for an oversight. They are never faked.
-pub const NOT_MEASURED_YET: &[&str] = &[
-    "NATS ingest, HTTP ingest and durable ingest through group commit (need the ingest service)",
-    "replay to a moment (needs replay)",
-];
+pub use crate::figures::{FIGURES, FigureInfo, RATIOS, RatioInfo, Target, names};
 
 /// One figure over the repeats.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -275,6 +71,22 @@ pub struct Workload {
     pub batch_max: u64,
     /// Which program ran as the projector process.
     pub projector: String,
+    /// The groups measured (see `--only`, `--skip`).
+    pub groups: Vec<String>,
+    /// Events per batched ingest sample (NATS, HTTP, durable) and per request.
+    pub ingest_events: u64,
+    pub ingest_batch: u64,
+    /// Events per single-event ingest sample (HTTP, durable).
+    pub single_events: u64,
+    /// Closed-loop clients sending batches, and single events.
+    pub batch_clients: u64,
+    pub single_clients: u64,
+    /// The live-latency load: events per second, and events per sample.
+    pub live_rate: u64,
+    pub live_events: u64,
+    /// Queries at random moments per sense and sample (their p50, p95 and max are the
+    /// as-of figures), after one first query on a fresh replayer.
+    pub as_of_queries: u64,
 }
 
 /// What the rebuild wrote into one table (from the rebuild taken apart).
@@ -302,15 +114,16 @@ impl Report {
     /// Fills `ratios` from the medians in `results` (skipping any whose inputs are missing
     /// or zero).
     pub(crate) fn compute_ratios(&mut self) {
-        for (name, numerator, denominator, _) in RATIOS {
-            let (Some(top), Some(bottom)) =
-                (self.results.get(*numerator), self.results.get(*denominator))
-            else {
+        for ratio in RATIOS {
+            let (Some(top), Some(bottom)) = (
+                self.results.get(ratio.numerator),
+                self.results.get(ratio.denominator),
+            ) else {
                 continue;
             };
             if bottom.median > 0.0 {
                 self.ratios
-                    .insert((*name).to_owned(), round(top.median / bottom.median, 3));
+                    .insert(ratio.name.to_owned(), round(top.median / bottom.median, 3));
             }
         }
     }
@@ -351,31 +164,65 @@ impl Report {
             workload.batch_max,
             workload.projector,
         );
+        let _ = writeln!(
+            out,
+            "Ingest: {} events per batched sample in requests of {} ({} clients), {} per \
+             single-event sample ({} clients); live: {} events/s, {} events per sample; \
+             groups: {}",
+            workload.ingest_events,
+            workload.ingest_batch,
+            workload.batch_clients,
+            workload.single_events,
+            workload.single_clients,
+            workload.live_rate,
+            workload.live_events,
+            workload.groups.join(", "),
+        );
+        if workload.groups.iter().any(|group| group == "as-of") {
+            let _ = writeln!(
+                out,
+                "As-of: per sample and sense, one first query on a fresh replayer at the end of \
+                 the log, then {} queries at random moments (seed {}); as_of_*_p50/p95/max are \
+                 over those {} queries, each figure's median/min/max over the {} samples",
+                workload.as_of_queries, workload.seed, workload.as_of_queries, workload.repeat,
+            );
+        }
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "{:<40} {:>14} {:>14} {:>14}  unit",
-            "figure", "median", "min", "max"
+            "{:<40} {:>14} {:>14} {:>14}  {:<9} target",
+            "figure", "median", "min", "max", "unit"
         );
-        let mut stage_header = false;
-        for info in FIGURES {
+        let row = |out: &mut String, info: &FigureInfo| {
             if let Some(figure) = self.results.get(info.name) {
-                if info.stage && !stage_header {
-                    stage_header = true;
-                    let _ = writeln!(
-                        out,
-                        "\nrebuild taken apart (in this process, the engine's steps one after another):"
-                    );
-                }
-                let _ = writeln!(
-                    out,
-                    "{:<40} {:>14} {:>14} {:>14}  {}",
+                let verdict = info
+                    .target
+                    .map(|target| target.verdict(figure.median))
+                    .unwrap_or_default();
+                let line = format!(
+                    "{:<40} {:>14} {:>14} {:>14}  {:<9} {verdict}",
                     info.name,
                     show(figure.median),
                     show(figure.min),
                     show(figure.max),
                     figure.unit
                 );
+                let _ = writeln!(out, "{}", line.trim_end());
+            }
+        };
+        for info in FIGURES.iter().filter(|info| !info.stage) {
+            row(&mut out, info);
+        }
+        if FIGURES
+            .iter()
+            .any(|info| info.stage && self.results.contains_key(info.name))
+        {
+            let _ = writeln!(
+                out,
+                "\nrebuild taken apart (in this process, the engine's steps one after another):"
+            );
+            for info in FIGURES.iter().filter(|info| info.stage) {
+                row(&mut out, info);
             }
         }
         if !self.writes_by_table.is_empty() {
@@ -394,15 +241,30 @@ impl Report {
             }
         }
         let _ = writeln!(out);
-        for (name, _, _, meaning) in RATIOS {
-            if let Some(ratio) = self.ratios.get(*name) {
-                let _ = writeln!(out, "{name:<40} {ratio:>14.3}  ({meaning})");
-            }
+        for ratio in RATIOS {
+            let Some(value) = self.ratios.get(ratio.name) else {
+                continue;
+            };
+            let verdict = ratio
+                .target
+                .map_or_else(|| "no target".to_owned(), |target| target.verdict(*value));
+            let _ = writeln!(
+                out,
+                "{:<40} {value:>14.3}  {verdict:<26} {}",
+                ratio.name, ratio.meaning
+            );
         }
-        let _ = writeln!(out);
-        let _ = writeln!(out, "Not measured yet: {}.", NOT_MEASURED_YET.join("; "));
         out
     }
+}
+
+/// The nearest-rank percentile of sorted values (0 for none).
+pub(crate) fn percentile(sorted: &[f64], quantile: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (quantile * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 /// Rounds to `digits` decimals (for ratios, so the JSON stays readable).
@@ -443,6 +305,28 @@ mod tests {
         let figure = Figure::from_samples(vec![4.0, 1.0, 2.0, 3.0], "x", 1).unwrap();
         assert_eq!(figure.median, 2.5);
         assert!(Figure::from_samples(vec![], "x", 1).is_none());
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let values: Vec<f64> = (1..=1000).map(f64::from).collect();
+        assert_eq!(percentile(&values, 0.5), 500.0);
+        assert_eq!(percentile(&values, 0.99), 990.0);
+        assert_eq!(percentile(&values, 0.999), 999.0);
+        assert_eq!(percentile(&[3.0], 0.999), 3.0);
+        let forty: Vec<f64> = (1..=40).map(f64::from).collect();
+        assert_eq!(percentile(&forty, 0.95), 38.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+
+    #[test]
+    fn targets_say_met_or_missed() {
+        assert_eq!(Target::AtLeast(2.0).verdict(2.5), "target >= 2: met");
+        assert_eq!(Target::AtMost(10.0).verdict(12.0), "target <= 10: MISSED");
+        assert_eq!(
+            Target::HeadingFor(0.5).verdict(0.3),
+            "heading for 0.5: not yet"
+        );
     }
 
     #[test]

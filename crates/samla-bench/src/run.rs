@@ -1,8 +1,12 @@
-//! One run, phase by phase: generate the crisis; on a server with nats-server's default
-//! sync, publish it raw (each sample into a fresh log stream; the last one stays); on a
-//! server with `sync_interval: always`, the two durable publishes; then, on the log left
-//! by the last raw publish, the raw read, the naive loop, the rebuilds by the projector
-//! process and the rebuild taken apart. Each phase runs `repeat` samples in a row.
+//! One run, phase by phase (each group only when selected): generate the crisis (and,
+//! for the gateway, the same crisis with this run's own ids); on a server with
+//! nats-server's default sync, publish it raw (each sample into a fresh log stream; the
+//! last one stays); on a server with `sync_interval: always`, the two durable publishes,
+//! durable ingest through group commit and the live latency; then, on the log left by the
+//! last raw publish, the raw read, the naive loop, the rebuilds by the projector process,
+//! the rebuild taken apart and the as-of queries; last, NATS and HTTP ingest (they replace the log stream,
+//! so they come after everything that reads it). Each phase runs `repeat` samples in a
+//! row. Both servers carry Samla's permission block (see `gateway.rs`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,10 +15,14 @@ use samla_log::{ConnectOptions, LogConfig};
 use samla_testkit::NatsServer;
 
 use crate::error::BenchError;
+use crate::gateway::Credentials;
+use crate::groups::Group;
+use crate::ingest_load::{self, IngestLoad};
+use crate::ingest_phases::Phases;
 use crate::progress::say;
 use crate::report::{self, Figure, Report, TableWrites, Workload, names};
 use crate::workload::{GeneratedLog, WireEvent};
-use crate::{BenchOptions, publish, read, rebuild, stages, workload};
+use crate::{BenchOptions, as_of, publish, read, rebuild, stages, workload};
 
 /// The log's byte budget for `events` events: generous (events are well under 1 KiB with
 /// subject and headers), at least 1 GiB. The server gets twice that.
@@ -24,39 +32,45 @@ fn log_budget(events: usize) -> u64 {
 
 /// The figures measured so far.
 #[derive(Debug, Default)]
-struct Results {
+pub(crate) struct Results {
     figures: BTreeMap<String, Figure>,
 }
 
 impl Results {
-    fn add(&mut self, name: &str, samples: Vec<f64>, unit: &str, events: usize) {
+    pub(crate) fn add(&mut self, name: &str, samples: Vec<f64>, unit: &str, events: usize) {
         if let Some(figure) = Figure::from_samples(samples, unit, events as u64) {
             self.figures.insert(name.to_owned(), figure);
         }
     }
 }
 
-fn rate(events: usize, elapsed: Duration) -> f64 {
+pub(crate) fn rate(events: usize, elapsed: Duration) -> f64 {
     events as f64 / elapsed.as_secs_f64().max(1e-9)
 }
 
 /// A server and the two connections the phases use: samla-log's for setup and checks, a
 /// plain async-nats one for the timed loops.
-struct Server {
-    server: NatsServer,
-    setup: samla_log::Connection,
+pub(crate) struct Server {
+    pub(crate) server: NatsServer,
+    pub(crate) setup: samla_log::Connection,
     raw: async_nats::Client,
 }
 
 impl Server {
     /// Starts a nats-server off the async threads (it waits for readiness) and connects.
-    async fn start(sync_always: bool, budget: u64, name: &str) -> Result<Server, BenchError> {
-        let name = name.to_owned();
+    async fn start(
+        sync_always: bool,
+        budget: u64,
+        name: &str,
+        extra_config: &str,
+    ) -> Result<Server, BenchError> {
+        let (name, extra_config) = (name.to_owned(), extra_config.to_owned());
         let server = tokio::task::spawn_blocking(move || {
             NatsServer::builder()
                 .server_name(&name)
                 .sync_always(sync_always)
                 .max_file_store(budget.saturating_mul(2))
+                .extra_config(&extra_config)
                 .start()
         })
         .await
@@ -107,48 +121,146 @@ pub async fn run(options: &BenchOptions) -> Result<Report, BenchError> {
         "samla-commit".to_owned(),
         env!("SAMLA_BENCH_COMMIT").to_owned(),
     );
+    let groups: Vec<String> = options.groups.iter().map(|g| g.name().to_owned()).collect();
     say(format!(
-        "{events} events, {durable_events} per durable sample, {} repeats; projector: {}",
+        "{events} events, {durable_events} per durable sample, {} repeats; groups: {}; projector: {}",
         options.repeat,
+        groups.join(", "),
         options.projector.describe()
     ));
+    let measures = |group| options.measures(group);
+    let any = |wanted: &[Group]| wanted.iter().any(|group| options.measures(*group));
 
+    let credentials = Credentials::generate()?;
     let seed = options.seed;
-    let generated = tokio::task::spawn_blocking(move || workload::generate(seed, events))
-        .await
-        .map_err(|error| BenchError::wrong("generating the crisis", error))?;
-    let workload = describe_workload(options, &generated);
+    let generated = if any(&[Group::Publish, Group::Durable]) {
+        let generated = tokio::task::spawn_blocking(move || workload::generate(seed, events))
+            .await
+            .map_err(|error| BenchError::wrong("generating the crisis", error))?;
+        Some(generated)
+    } else {
+        None
+    };
+    let load = if any(&[Group::Ingest, Group::GroupCommit, Group::Live]) {
+        let count =
+            options
+                .ingest_events()
+                .max(options.single_events())
+                .max(if measures(Group::Live) {
+                    options.live_events()
+                } else {
+                    0
+                });
+        // One random mask per run: no id of this run was ever sent before.
+        let mask = ingest_load::mask_from(rand::random());
+        let load = tokio::task::spawn_blocking(move || ingest_load::generate(seed, count, mask))
+            .await
+            .map_err(|error| BenchError::wrong("generating the ingest events", error))?;
+        Some(load)
+    } else {
+        None
+    };
+    let workload = describe_workload(options, generated.as_ref(), load.as_ref());
     let log_config = LogConfig::new(log_budget(events));
 
-    say("starting a nats-server with the default sync");
-    let fast = Server::start(false, log_config.max_bytes, "samla-bench-default-sync").await?;
-    versions.insert("nats-server".to_owned(), fast.setup.server_version());
-    measure_raw_publish(options, &fast, &log_config, &generated.events, &mut results).await?;
+    let fast = if any(&[Group::Publish, Group::Read, Group::Rebuild, Group::Ingest]) {
+        say("starting a nats-server with the default sync");
+        let server = Server::start(
+            false,
+            log_config.max_bytes,
+            "samla-bench-default-sync",
+            &credentials.server_config,
+        )
+        .await?;
+        versions.insert("nats-server".to_owned(), server.setup.server_version());
+        Some(server)
+    } else {
+        None
+    };
+    if let (Some(fast), Some(generated)) = (&fast, &generated)
+        && measures(Group::Publish)
+    {
+        measure_raw_publish(options, fast, &log_config, &generated.events, &mut results).await?;
+    }
 
-    say("starting a nats-server with sync_interval: always");
-    let durable_config = LogConfig::new(log_budget(durable_events));
-    let durable = Server::start(true, durable_config.max_bytes, "samla-bench-sync-always").await?;
-    let durable_wire = &generated.events[..durable_events];
-    measure_durable(
-        options,
-        &durable,
-        &durable_config,
-        durable_wire,
-        &mut results,
-    )
-    .await?;
-    durable.stop().await;
+    if any(&[Group::Durable, Group::GroupCommit, Group::Live]) {
+        say("starting a nats-server with sync_interval: always");
+        let durable_config = LogConfig::new(log_budget(
+            durable_events.max(load.as_ref().map_or(0, |load| load.events.len())),
+        ));
+        let durable = Server::start(
+            true,
+            durable_config.max_bytes,
+            "samla-bench-sync-always",
+            &credentials.server_config,
+        )
+        .await?;
+        versions
+            .entry("nats-server".to_owned())
+            .or_insert_with(|| durable.setup.server_version());
+        if let Some(generated) = &generated
+            && measures(Group::Durable)
+        {
+            let durable_wire = &generated.events[..durable_events];
+            measure_durable(
+                options,
+                &durable,
+                &durable_config,
+                durable_wire,
+                &mut results,
+            )
+            .await?;
+        }
+        if let Some(load) = &load {
+            let phases = Phases {
+                options,
+                server: &durable,
+                log: &durable_config,
+                credentials: &credentials,
+                load,
+            };
+            if measures(Group::GroupCommit) {
+                phases.measure_group_commit(&mut results).await?;
+            }
+            if measures(Group::Live) {
+                phases.measure_live(&mut results).await?;
+            }
+        }
+        durable.stop().await;
+    }
     // The events are in the log now; free their copy before the reading phases.
+    let occurred = generated.as_ref().and_then(|generated| generated.occurred);
     drop(generated);
 
-    measure_reads(options, &fast, &log_config, &mut results).await?;
-    measure_rebuilds(options, &fast, &log_config, &mut results).await?;
-    let writes_by_table = if options.stages {
-        measure_stages(options, &fast, &log_config, &mut results).await?
-    } else {
-        BTreeMap::new()
-    };
-    fast.stop().await;
+    let mut writes_by_table = BTreeMap::new();
+    if let Some(fast) = fast {
+        if measures(Group::Read) {
+            measure_reads(options, &fast, &log_config, &mut results).await?;
+        }
+        if measures(Group::Rebuild) {
+            measure_rebuilds(options, &fast, &log_config, &mut results).await?;
+            if options.stages {
+                writes_by_table = measure_stages(options, &fast, &log_config, &mut results).await?;
+            }
+        }
+        if measures(Group::AsOf) {
+            as_of::measure_as_of(options, &fast.setup, &log_config, occurred, &mut results).await?;
+        }
+        // Last on this server: each sample replaces the log stream the reads use.
+        if let Some(load) = &load
+            && measures(Group::Ingest)
+        {
+            let phases = Phases {
+                options,
+                server: &fast,
+                log: &log_config,
+                credentials: &credentials,
+                load,
+            };
+            phases.measure_ingest(&mut results).await?;
+        }
+        fast.stop().await;
+    }
 
     let mut report = Report {
         versions,
@@ -162,24 +274,49 @@ pub async fn run(options: &BenchOptions) -> Result<Report, BenchError> {
     Ok(report)
 }
 
-fn describe_workload(options: &BenchOptions, generated: &GeneratedLog) -> Workload {
+fn describe_workload(
+    options: &BenchOptions,
+    generated: Option<&GeneratedLog>,
+    load: Option<&IngestLoad>,
+) -> Workload {
+    // Sizes and kinds of the raw workload; of the ingest events when no raw group runs.
+    let (mean, min, max, kinds) = match (generated, load) {
+        (Some(generated), _) => (
+            generated.mean_bytes,
+            generated.min_bytes,
+            generated.max_bytes,
+            generated.kinds,
+        ),
+        (None, Some(load)) => load.sizes(),
+        (None, None) => (0, 0, 0, 0),
+    };
     Workload {
         events: options.events as u64,
         durable_events: options.durable_events() as u64,
         repeat: options.repeat,
         seed: options.seed,
-        mean_event_bytes: generated.mean_bytes,
-        min_event_bytes: generated.min_bytes,
-        max_event_bytes: generated.max_bytes,
-        kinds: generated.kinds,
+        mean_event_bytes: mean,
+        min_event_bytes: min,
+        max_event_bytes: max,
+        kinds,
         publish_window: options.publish_window as u64,
         batch_max: options.batch_max as u64,
         projector: options.projector.describe(),
+        groups: options.groups.iter().map(|g| g.name().to_owned()).collect(),
+        ingest_events: options.ingest_events() as u64,
+        ingest_batch: options.ingest_batch as u64,
+        single_events: options.single_events() as u64,
+        batch_clients: options.batch_clients as u64,
+        single_clients: options.single_clients as u64,
+        live_rate: u64::from(options.live_rate),
+        live_events: options.live_events() as u64,
+        as_of_queries: options.as_of_queries as u64,
     }
 }
 
-/// Raw pipelined publish with `Nats-Msg-Id`, default sync. The last sample's stream stays:
-/// it is the log every later phase reads.
+/// Raw atomic batches (of 1,000, and small ones), then raw pipelined publish with
+/// `Nats-Msg-Id`, default sync. The last pipelined sample's stream stays: it is the log
+/// every later phase reads.
 async fn measure_raw_publish(
     options: &BenchOptions,
     server: &Server,
@@ -188,6 +325,39 @@ async fn measure_raw_publish(
     results: &mut Results,
 ) -> Result<(), BenchError> {
     let repeat = options.repeat;
+    let batch_wire = &wire[..options.durable_events()];
+    let small_wire = &wire[..options.durable_events().min(5_000)];
+    let atomic_figures = [
+        (
+            names::RAW_ATOMIC_BATCH,
+            publish::ATOMIC_BATCH_EVENTS,
+            batch_wire,
+        ),
+        (
+            names::RAW_ATOMIC_SMALL_BATCH,
+            publish::SMALL_ATOMIC_BATCH_EVENTS,
+            small_wire,
+        ),
+    ];
+    for (name, size, events) in atomic_figures {
+        let mut samples = Vec::new();
+        for round in 1..=repeat {
+            let phase = format!("raw atomic batches of {size} ({round}/{repeat})");
+            let log = publish::fresh_log(&server.setup, config).await?;
+            let elapsed = publish::publish_atomic_batches_of(
+                &server.raw,
+                events,
+                size,
+                publish::ATOMIC_BATCHES_IN_FLIGHT,
+                round,
+                &phase,
+            )
+            .await?;
+            publish::expect_stored(&log, events.len(), &phase).await?;
+            samples.push(rate(events.len(), elapsed));
+        }
+        results.add(name, samples, "events/s", events.len());
+    }
     let mut samples = Vec::new();
     for round in 1..=repeat {
         let phase = format!("raw publish with Nats-Msg-Id ({round}/{repeat})");
@@ -402,13 +572,13 @@ fn add_stages(results: &mut Results, samples: &[stages::StageSample], events: us
     }
 }
 
-fn scratch_folder() -> Result<tempfile::TempDir, BenchError> {
+pub(crate) fn scratch_folder() -> Result<tempfile::TempDir, BenchError> {
     tempfile::Builder::new()
         .prefix("samla-bench-")
         .tempdir()
         .map_err(BenchError::storage)
 }
 
-async fn remove_folder(folder: tempfile::TempDir) {
+pub(crate) async fn remove_folder(folder: tempfile::TempDir) {
     let _ = tokio::task::spawn_blocking(move || drop(folder)).await;
 }

@@ -26,6 +26,8 @@ pub(crate) struct GeneratedLog {
     pub mean_bytes: u64,
     pub min_bytes: u64,
     pub max_bytes: u64,
+    /// The earliest and latest `occurred_at` (the span of "as happened" moments).
+    pub occurred: Option<crate::as_of::Span>,
 }
 
 /// The first `n` events of a crisis sized for `n` (as `samla_sim::generate_n`, but
@@ -50,7 +52,19 @@ fn try_generate(config: CrisisConfig, n: usize) -> Option<GeneratedLog> {
     let mut events = Vec::with_capacity(n);
     let mut kinds = BTreeSet::new();
     let (mut total, mut min, mut max) = (0u64, u64::MAX, 0u64);
+    let mut occurred: Option<crate::as_of::Span> = None;
     for envelope in Crisis::new(config).take(n) {
+        let at = envelope.occurred_at;
+        occurred = Some(match occurred {
+            None => crate::as_of::Span {
+                earliest: at,
+                latest: at,
+            },
+            Some(span) => crate::as_of::Span {
+                earliest: span.earliest.min(at),
+                latest: span.latest.max(at),
+            },
+        });
         let payload = proto_events::encode_msgpack(&envelope);
         let size = payload.len() as u64;
         total += size;
@@ -73,6 +87,7 @@ fn try_generate(config: CrisisConfig, n: usize) -> Option<GeneratedLog> {
         min_bytes: if n == 0 { 0 } else { min },
         max_bytes: max,
         kinds: kinds.len() as u64,
+        occurred,
         events,
     })
 }

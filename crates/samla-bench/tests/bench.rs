@@ -1,7 +1,8 @@
-//! Smoke test of the whole benchmark against real nats-servers, tiny: every phase runs,
-//! the projector runs as its own process (this package's binary, `projector`
-//! subcommand), and the JSON has every name with positive medians. Not timed: a benchmark
-//! is a benchmark, not a test.
+//! Smoke test of the whole benchmark against real nats-servers, tiny: every group runs —
+//! the baselines, ingest through the gateway's NATS and HTTP doors, group commit, the live
+//! latency, the rebuild and the as-of queries — the projector runs as its own process
+//! (this package's binary, `projector` subcommand), and the JSON has every figure with
+//! positive medians and every ratio. Not timed: a benchmark is a benchmark, not a test.
 
 use samla_bench::report::{FIGURES, RATIOS};
 use samla_bench::{BenchOptions, ProjectorCommand};
@@ -14,6 +15,13 @@ async fn a_tiny_run_reports_every_figure() {
     options.repeat = 1;
     options.durable_events = Some(500);
     options.batch_max = 300;
+    options.ingest_events = Some(1_000);
+    options.single_events = Some(300);
+    options.batch_clients = 4;
+    options.single_clients = 8;
+    options.live_rate = 200;
+    options.live_seconds = 2;
+    options.as_of_queries = 5;
 
     let report = samla_bench::run(&options)
         .await
@@ -54,13 +62,23 @@ async fn a_tiny_run_reports_every_figure() {
         assert!(entry["min"].as_f64() <= entry["median"].as_f64());
         assert!(entry["median"].as_f64() <= entry["max"].as_f64());
     }
-    for (name, _, _, _) in RATIOS {
+    for ratio in RATIOS {
         assert!(
-            json["ratios"][name].as_f64().unwrap_or(0.0) > 0.0,
-            "ratio {name} missing in {}",
+            json["ratios"][ratio.name].as_f64().unwrap_or(0.0) > 0.0,
+            "ratio {} missing in {}",
+            ratio.name,
             json["ratios"]
         );
     }
+    // Percentiles are ordered.
+    let median = |name: &str| json["results"][name]["median"].as_f64().unwrap_or(0.0);
+    assert!(median("live_latency_p50_ms") <= median("live_latency_p999_ms"));
+    for sense in ["known", "happened"] {
+        let name = |what: &str| format!("as_of_{sense}_{what}_ms");
+        assert!(median(&name("p50")) <= median(&name("p95")));
+        assert!(median(&name("p95")) <= median(&name("max")));
+    }
+    assert_eq!(json["workload"]["as_of_queries"], 5);
     assert!(
         json["writes_by_table"]
             .as_object()
@@ -68,5 +86,6 @@ async fn a_tiny_run_reports_every_figure() {
         "writes by table missing"
     );
     let table = report.to_table();
-    assert!(table.contains("rebuild_events_per_s") && table.contains("Not measured yet"));
+    assert!(table.contains("rebuild_events_per_s") && table.contains("nats_ingest_vs_raw_publish"));
+    assert!(table.contains("as_of_known_p95_ms") && table.contains("target <= 100"));
 }

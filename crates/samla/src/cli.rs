@@ -88,12 +88,34 @@ pub enum Command {
     /// Manage the organisations of a local stack.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Measure Samla against raw JetStream and sled in one run (its own nats-servers).
+    #[command(long_about = BENCH_ABOUT, after_long_help = samla_bench::figures_help())]
+    Bench(samla_bench::BenchArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
 }
+
+const BENCH_ABOUT: &str = "\
+Measure Samla against raw JetStream and sled in one run: the log's baselines (raw publish,
+raw atomic batches, raw ordered read, a naive consume-decode-sled loop, and with
+`sync_interval: always` raw pipelined and batched publish), then Samla's ingest through the
+gateway (NATS and HTTP doors, durable group commit), live latency to an SSE client, the
+projector's rebuild (as its own process: speed, peak memory, disk) and as-of queries. Each
+figure is measured --repeat times: median, min and max; ratios to the baselines are printed
+beside their targets.
+
+It starts its own nats-servers (nats-server 2.15 from SAMLA_NATS_SERVER, the project's
+tool folder or PATH) and touches no running stack. Build in release and run it on an
+otherwise idle machine: `--quick` takes a few minutes, the full million-event run much
+longer. Progress goes to stderr, the table (or --json) to stdout.
+
+Examples:
+  samla bench --quick                       100,000 events, 2 repeats
+  samla bench --quick --json > bench.json   the same as JSON
+  samla bench --only as-of,rebuild          only what replay and the projector cost";
 
 const UP_ABOUT: &str = "\
 Run the whole stack on this machine: a managed nats-server (its own process group, stopped

@@ -17,9 +17,10 @@
 //! - `stack.rs`: `up`, `serve`, `projector`; `nats_child.rs`: the managed nats-server;
 //!   `local.rs`: the local stack's folder and credentials.
 //! - `client.rs`: the API client; `demo.rs`, `emit.rs`, `tail.rs`, `org.rs`, `verify.rs`:
-//!   the commands.
+//!   the commands; `bench.rs`: `samla bench`, which hands over to `samla-bench`.
 
 pub mod aar;
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -74,6 +75,7 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Org(OrgCommand::Add(args)) => org::add(args, false),
         Command::Org(OrgCommand::Rotate(args)) => org::add(args, true),
         Command::Org(OrgCommand::List { data, json }) => org::list(&data, json),
+        Command::Bench(args) => bench::bench(args).await,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "samla", &mut std::io::stdout());
             Ok(())

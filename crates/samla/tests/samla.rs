@@ -2,6 +2,8 @@
 //! (a real managed nats-server, real sled files, the real HTTP API) and talks to it as a
 //! user or a script would.
 
+#[path = "samla/bench.rs"]
+mod bench;
 #[path = "samla/common.rs"]
 mod common;
 #[path = "samla/config.rs"]

@@ -59,11 +59,19 @@ impl NatsDoor {
             )
             .await
             .map_err(|error| failed(format!("subscribe {INGEST_PREFIX}.>: {error}")))?;
-        // The server has processed the subscription once a flush (PING/PONG) returns.
+        // A flush only writes the socket (async-nats 0.51 sends no PING with it), so a
+        // request sent right after `bind` could still meet "no responders". One round trip
+        // on this connection proves the server processed the subscription before it: it
+        // handles a connection's operations in order. `$JS.API.INFO` is a request the
+        // ingest user may make (it appends through the JetStream API).
         client
-            .flush()
+            .request("$JS.API.INFO", bytes::Bytes::new())
             .await
-            .map_err(|error| failed(format!("flush after subscribing: {error}")))?;
+            .map_err(|error| {
+                failed(format!(
+                    "no round trip with the server after subscribing ({error}); is JetStream enabled and may this user use $JS.API?"
+                ))
+            })?;
         Ok(NatsDoor {
             client,
             subscriber,
