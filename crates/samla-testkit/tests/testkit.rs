@@ -138,7 +138,9 @@ async fn reload_applies_a_rewritten_config_and_reports_a_broken_one() {
     let mut server = NatsServer::start().expect("start");
 
     server
-        .rewrite_config("authorization { user: tester, password: secret-words }")
+        // A users list: the templates' system account has a user, and nats-server refuses
+        // a single `user`/`password` beside any users list.
+        .rewrite_config("authorization { users: [ { user: tester, password: secret-words } ] }")
         .expect("rewrite");
     server.reload().expect("reload");
     assert!(async_nats::connect(server.client_url()).await.is_err());

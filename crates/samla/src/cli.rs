@@ -263,6 +263,10 @@ pub struct ServeArgs {
     /// The log's byte budget (must equal the stream's `max_bytes`).
     #[arg(long, env = "SAMLA_LOG_MAX_BYTES", default_value_t = 8 << 30, value_name = "BYTES")]
     pub log_max_bytes: u64,
+    /// Copies of the log: 1 on one server, 3 or 5 on a cluster (must equal the stream's
+    /// `num_replicas`; the stream is created with it when missing).
+    #[arg(long, env = "SAMLA_LOG_REPLICAS", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub log_replicas: u8,
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +294,10 @@ pub struct ProjectorArgs {
     /// The log's byte budget (must equal the stream's `max_bytes`).
     #[arg(long, env = "SAMLA_LOG_MAX_BYTES", default_value_t = 8 << 30, value_name = "BYTES")]
     pub log_max_bytes: u64,
+    /// Copies of the log: 1 on one server, 3 or 5 on a cluster (must equal the stream's
+    /// `num_replicas`; the stream is created with it when missing).
+    #[arg(long, env = "SAMLA_LOG_REPLICAS", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub log_replicas: u8,
     /// Catch up with the head, print the digest and the checkpoint, and exit.
     #[arg(long)]
     pub digest_at_head: bool,

@@ -80,6 +80,7 @@ async fn run_up(
             .map_err(|error| CliError::Failed(anyhow::Error::new(error)))?,
         http: args.http,
         log_max_bytes: args.log_max_bytes,
+        log_replicas: 1,
     };
     let started = replica.start().await?;
     let api = format!("http://{}/", display_addr(started.http));
@@ -162,6 +163,7 @@ pub async fn serve(args: ServeArgs) -> CliResult {
             .map_err(|error| crate::exit::usage(format!("--tokens-file: {error}")))?,
         http: args.http,
         log_max_bytes: args.log_max_bytes,
+        log_replicas: args.log_replicas,
     };
     let started = replica.start().await?;
     println!("API: http://{}/", display_addr(started.http));
@@ -180,7 +182,13 @@ pub async fn projector(args: ProjectorArgs) -> CliResult {
         Some(password) => service_connect_options(ServiceRole::Projector, password),
         None => ConnectOptions::default(),
     };
-    let log = open_log(&args.nats_url, options, args.log_max_bytes).await?;
+    let log = open_log(
+        &args.nats_url,
+        options,
+        args.log_max_bytes,
+        args.log_replicas,
+    )
+    .await?;
     let config = EngineConfig::new(&args.data_dir);
     if args.digest_at_head {
         let (digest, checkpoint) = engine::catch_up_and_digest(log, config)
@@ -212,6 +220,7 @@ struct Replica {
     tokens: SharedTokens,
     http: SocketAddr,
     log_max_bytes: u64,
+    log_replicas: u8,
 }
 
 /// A replica whose parts are connected and listening.
@@ -229,6 +238,7 @@ pub(crate) async fn open_log(
     urls: &[String],
     options: ConnectOptions,
     max_bytes: u64,
+    replicas: u8,
 ) -> CliResult<Log> {
     let connection = samla_log::connect(urls, options).await.map_err(|error| {
         unavailable(format!(
@@ -236,15 +246,31 @@ pub(crate) async fn open_log(
             urls.join(",")
         ))
     })?;
-    Log::open(&connection, LogConfig::new(max_bytes))
+    let config = LogConfig {
+        replicas,
+        ..LogConfig::new(max_bytes)
+    };
+    Log::open(&connection, config)
         .await
         .map_err(|error| unavailable(format!("cannot open the log: {error}")))
 }
 
 impl Replica {
     async fn start(self) -> CliResult<Started> {
-        let log = open_log(&self.urls, self.ingest, self.log_max_bytes).await?;
-        let projector_log = open_log(&self.urls, self.projector, self.log_max_bytes).await?;
+        let log = open_log(
+            &self.urls,
+            self.ingest,
+            self.log_max_bytes,
+            self.log_replicas,
+        )
+        .await?;
+        let projector_log = open_log(
+            &self.urls,
+            self.projector,
+            self.log_max_bytes,
+            self.log_replicas,
+        )
+        .await?;
         let listener = tokio::net::TcpListener::bind(self.http).await.map_err(|error| {
             crate::exit::usage(format!(
                 "cannot listen on {} ({error}); pick another address with --http, e.g. --http 127.0.0.1:0 for any free port",

@@ -157,5 +157,5 @@ pub async fn open_as_projector(args: &crate::cli::LogConnectionArgs) -> CliResul
         };
         (args.nats_url.clone(), options)
     };
-    crate::stack::open_log(&urls, options, args.log_max_bytes).await
+    crate::stack::open_log(&urls, options, args.log_max_bytes, 1).await
 }

@@ -13,6 +13,8 @@
 //! back in request order.
 
 mod commit;
+#[doc(hidden)]
+pub mod fuzz;
 pub(crate) mod http;
 mod msgpack;
 pub(crate) mod nats;

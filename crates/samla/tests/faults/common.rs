@@ -36,31 +36,31 @@ pub const LOG_MAX_BYTES: u64 = 256 * 1024 * 1024;
 /// How long a `samla serve` may take to print its API address.
 pub const START_DEADLINE: Duration = Duration::from_secs(60);
 
-/// A permissioned nats-server and the credentials around it.
-pub struct Env {
-    pub server: NatsServer,
+/// The credentials of a fault server: NATS passwords for the organisations and the three
+/// services, the permission block rendered from them, and a token file with a token per
+/// organisation and the operator's.
+pub struct Secrets {
     pub ingest_password: String,
     pub projector_password: String,
+    pub api_password: String,
     pub org_passwords: BTreeMap<&'static str, String>,
     pub org_tokens: BTreeMap<&'static str, String>,
     pub operator_token: String,
     pub tokens_file: PathBuf,
-    /// Holds the token file; removed with the environment.
-    _config: TempDir,
+    /// The `authorization` block for nats-server's config.
+    pub permission_block: String,
+    /// Holds the token file; removed with the secrets.
+    config: TempDir,
 }
 
-impl Env {
-    /// A server of its own with the permission block (for tests that stop or fill it).
-    pub fn start() -> Env {
-        Env::start_with(NatsServer::builder())
-    }
-
-    /// As [`Env::start`] on a customised builder; the permission block is added here.
-    pub fn start_with(builder: NatsServerBuilder) -> Env {
+impl Secrets {
+    /// Fresh random passwords and tokens for [`ORGS`] and the services.
+    pub fn generate() -> Secrets {
         let org_passwords: BTreeMap<&'static str, String> =
             ORGS.iter().map(|org| (*org, generate_password())).collect();
         let ingest_password = generate_password();
         let projector_password = generate_password();
+        let api_password = generate_password();
         let mut permissions = NatsPermissions::new(
             org_passwords
                 .iter()
@@ -72,11 +72,8 @@ impl Env {
             NatsCredential::Password(ingest_password.clone()),
         );
         permissions.projector = Some(NatsCredential::Password(projector_password.clone()));
-        let block = permissions.render().expect("render the permission block");
-        let server = builder
-            .extra_config(&block)
-            .start()
-            .expect("start a permissioned nats-server");
+        permissions.api = Some(NatsCredential::Password(api_password.clone()));
+        let permission_block = permissions.render().expect("render the permission block");
 
         let config = tempfile::tempdir().expect("a config folder");
         let mut tokens = TokenStore::empty();
@@ -93,15 +90,69 @@ impl Env {
             .plaintext;
         let tokens_file = config.path().join("tokens.json");
         tokens.write(&tokens_file).expect("write the token file");
-        Env {
-            server,
+        Secrets {
             ingest_password,
             projector_password,
+            api_password,
             org_passwords,
             org_tokens,
             operator_token,
             tokens_file,
-            _config: config,
+            permission_block,
+            config,
+        }
+    }
+
+    /// How `samla serve` reaches `nats_urls` with these credentials.
+    pub fn serve_options(&self, nats_urls: Vec<String>) -> ServeOptions {
+        ServeOptions {
+            nats_urls,
+            ingest_password: self.ingest_password.clone(),
+            projector_password: self.projector_password.clone(),
+            tokens_file: self.tokens_file.clone(),
+            log_max_bytes: LOG_MAX_BYTES,
+            extra_args: Vec::new(),
+        }
+    }
+}
+
+/// A permissioned nats-server and the credentials around it.
+pub struct Env {
+    pub server: NatsServer,
+    pub ingest_password: String,
+    pub projector_password: String,
+    pub api_password: String,
+    pub org_passwords: BTreeMap<&'static str, String>,
+    pub org_tokens: BTreeMap<&'static str, String>,
+    pub operator_token: String,
+    pub tokens_file: PathBuf,
+    /// Holds the token file; removed with the environment.
+    _config: TempDir,
+}
+
+impl Env {
+    /// A server of its own with the permission block (for tests that stop or fill it).
+    pub fn start() -> Env {
+        Env::start_with(NatsServer::builder())
+    }
+
+    /// As [`Env::start`] on a customised builder; the permission block is added here.
+    pub fn start_with(builder: NatsServerBuilder) -> Env {
+        let secrets = Secrets::generate();
+        let server = builder
+            .extra_config(&secrets.permission_block)
+            .start()
+            .expect("start a permissioned nats-server");
+        Env {
+            server,
+            ingest_password: secrets.ingest_password,
+            projector_password: secrets.projector_password,
+            api_password: secrets.api_password,
+            org_passwords: secrets.org_passwords,
+            org_tokens: secrets.org_tokens,
+            operator_token: secrets.operator_token,
+            tokens_file: secrets.tokens_file,
+            _config: secrets.config,
         }
     }
 
@@ -157,6 +208,18 @@ pub fn org_id(org: &str) -> OrgId {
     OrgId::new(org).expect("a valid org id")
 }
 
+/// How a `samla serve` child is started: where its NATS is, as whom, and anything more.
+pub struct ServeOptions {
+    pub nats_urls: Vec<String>,
+    pub ingest_password: String,
+    pub projector_password: String,
+    pub tokens_file: PathBuf,
+    /// `--log-max-bytes`.
+    pub log_max_bytes: u64,
+    /// Further arguments (e.g. `--log-replicas 3`).
+    pub extra_args: Vec<String>,
+}
+
 /// A `samla serve` child: one replica (ingest, projector, API) with its own read models.
 pub struct Serve {
     pub child: Child,
@@ -175,19 +238,34 @@ impl Serve {
 
     /// As [`Serve::start`] with the log's byte budget (`--log-max-bytes`).
     pub async fn start_with(env: &Env, data_dir: &Path, log_max_bytes: u64) -> Serve {
+        let options = ServeOptions {
+            nats_urls: vec![env.url()],
+            ingest_password: env.ingest_password.clone(),
+            projector_password: env.projector_password.clone(),
+            tokens_file: env.tokens_file.clone(),
+            log_max_bytes,
+            extra_args: Vec::new(),
+        };
+        Serve::start_on(&options, data_dir).await
+    }
+
+    /// `samla serve` as `options` say, with the read models in `data_dir`, on a free
+    /// port, returning once it printed its API address.
+    pub async fn start_on(options: &ServeOptions, data_dir: &Path) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_samla"))
             .arg("serve")
             .arg("--log-max-bytes")
-            .arg(log_max_bytes.to_string())
+            .arg(options.log_max_bytes.to_string())
             .arg("--nats-url")
-            .arg(env.url())
+            .arg(options.nats_urls.join(","))
             .arg("--data-dir")
             .arg(data_dir)
             .arg("--tokens-file")
-            .arg(&env.tokens_file)
+            .arg(&options.tokens_file)
             .args(["--http", "127.0.0.1:0"])
-            .env("SAMLA_INGEST_PASSWORD", &env.ingest_password)
-            .env("SAMLA_PROJECTOR_PASSWORD", &env.projector_password)
+            .args(&options.extra_args)
+            .env("SAMLA_INGEST_PASSWORD", &options.ingest_password)
+            .env("SAMLA_PROJECTOR_PASSWORD", &options.projector_password)
             .env_remove("SAMLA_CONFIG")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
@@ -295,9 +373,9 @@ impl Serve {
         (status, body)
     }
 
-    /// `GET /v1/digest` as the operator: (digest, checkpoint).
-    pub async fn digest(&self, http: &reqwest::Client, env: &Env) -> (String, u64) {
-        let (status, body) = self.get(http, &env.operator_token, "/v1/digest").await;
+    /// `GET /v1/digest` with `operator_token`: (digest, checkpoint).
+    pub async fn digest_as(&self, http: &reqwest::Client, operator_token: &str) -> (String, u64) {
+        let (status, body) = self.get(http, operator_token, "/v1/digest").await;
         assert_eq!(status, StatusCode::OK, "GET /v1/digest: {body}");
         (
             body["digest"].as_str().expect("a digest").to_owned(),
@@ -308,11 +386,21 @@ impl Serve {
     /// `GET /v1/digest` until its checkpoint is `seq`: the stored digest may lag the
     /// in-memory picture (and `/readyz`) by the batch being written.
     pub async fn digest_at(&self, http: &reqwest::Client, env: &Env, seq: u64) -> (String, u64) {
+        self.digest_as_at(http, &env.operator_token, seq).await
+    }
+
+    /// As [`Serve::digest_at`] with `operator_token`.
+    pub async fn digest_as_at(
+        &self,
+        http: &reqwest::Client,
+        operator_token: &str,
+        seq: u64,
+    ) -> (String, u64) {
         samla_testkit::wait_for(
             &format!("the digest at checkpoint {seq}"),
             Duration::from_secs(30),
             || async {
-                let (digest, checkpoint) = self.digest(http, env).await;
+                let (digest, checkpoint) = self.digest_as(http, operator_token).await;
                 (checkpoint == seq).then_some((digest, checkpoint))
             },
         )
@@ -368,6 +456,39 @@ impl Serve {
         seqs.sort_unstable();
         seqs
     }
+}
+
+/// `samla projector --digest-at-head` on an empty folder against `nats_urls` (with
+/// `extra_args`, e.g. `--log-replicas 3`): the digest and checkpoint of a clean fold.
+pub async fn clean_digest_on(
+    nats_urls: &[String],
+    projector_password: &str,
+    extra_args: &[&str],
+) -> (String, u64) {
+    let folder = tempfile::tempdir().expect("a clean folder");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_samla"))
+        .args(["projector", "--digest-at-head", "--json", "--log-max-bytes"])
+        .arg(LOG_MAX_BYTES.to_string())
+        .arg("--nats-url")
+        .arg(nats_urls.join(","))
+        .arg("--data-dir")
+        .arg(folder.path())
+        .args(extra_args)
+        .env("SAMLA_PROJECTOR_PASSWORD", projector_password)
+        .env_remove("SAMLA_CONFIG")
+        .output()
+        .await
+        .expect("run samla projector");
+    assert!(
+        output.status.success(),
+        "samla projector --digest-at-head failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answer: Value = serde_json::from_slice(&output.stdout).expect("a JSON digest");
+    (
+        answer["digest"].as_str().expect("digest").to_owned(),
+        answer["checkpoint"].as_u64().expect("checkpoint"),
+    )
 }
 
 /// An HTTP client for tests (no proxy from the environment, short connect timeout).

@@ -5,9 +5,8 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng as _, SeedableRng as _};
 use reqwest::StatusCode;
-use serde_json::Value;
 
-use crate::common::{Env, LOG_MAX_BYTES, Serve, http, seed};
+use crate::common::{Env, Serve, clean_digest_on, http, seed};
 
 const EVENTS: usize = 20_000;
 const KILLS: usize = 20;
@@ -91,27 +90,5 @@ async fn serve_killed_at_twenty_random_points_of_a_catch_up_ends_with_the_clean_
 
 /// `samla projector --digest-at-head` on an empty folder: the digest of a clean fold.
 pub async fn clean_digest(env: &Env) -> (String, u64) {
-    let folder = tempfile::tempdir().expect("a clean folder");
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_samla"))
-        .args(["projector", "--digest-at-head", "--json", "--log-max-bytes"])
-        .arg(LOG_MAX_BYTES.to_string())
-        .arg("--nats-url")
-        .arg(env.url())
-        .arg("--data-dir")
-        .arg(folder.path())
-        .env("SAMLA_PROJECTOR_PASSWORD", &env.projector_password)
-        .env_remove("SAMLA_CONFIG")
-        .output()
-        .await
-        .expect("run samla projector");
-    assert!(
-        output.status.success(),
-        "samla projector --digest-at-head failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let answer: Value = serde_json::from_slice(&output.stdout).expect("a JSON digest");
-    (
-        answer["digest"].as_str().expect("digest").to_owned(),
-        answer["checkpoint"].as_u64().expect("checkpoint"),
-    )
+    clean_digest_on(&[env.url()], &env.projector_password, &[]).await
 }

@@ -68,6 +68,8 @@ fn the_nats_templates_with_samlas_users_pass_nats_server_t() {
     )
     .expect("render");
     assert!(single.contains("sync_interval: \"always\""));
+    // The system account is there, its user locked until an operator sets a hash.
+    assert!(single.contains("system_account: SYS"), "{single}");
     let path = dir.path().join("single.conf");
     std::fs::write(&path, single).expect("write");
     check_config(&server, &path);
@@ -87,6 +89,7 @@ fn the_nats_templates_with_samlas_users_pass_nats_server_t() {
             ("routes", routes.clone()),
         ]);
         let config = render(CLUSTER_NODE_TEMPLATE, &values).expect("render");
+        assert!(config.contains("system_account: SYS"), "{config}");
         let path = dir.path().join(format!("n{node}.conf"));
         std::fs::write(&path, config).expect("write");
         check_config(&server, &path);
