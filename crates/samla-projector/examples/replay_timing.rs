@@ -1,8 +1,10 @@
 //! Replay latency on a generated crisis against a real nats-server (a measurement, not a
 //! test): `cargo run --release -p samla-projector --example replay_timing -- 100000`.
 //!
-//! Appends N events, then times: warming each line (writing every snapshot), and 20
-//! replays at random points in each sense, printing p50, p95 and the worst.
+//! Appends N events, then times: warming each line (keeping every checkpoint, writing
+//! every snapshot), and 20 replays at random points in each sense, printing p50, p95 and
+//! the worst, and the resident memory before and after the checkpoints were kept.
+//! Optional arguments: `[snapshot_every] [checkpoint_every]` (0: no checkpoints).
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +12,25 @@ use proto_events::{Envelope, Timestamp};
 use rand::{Rng, SeedableRng};
 use samla_log::{ConnectOptions, Log, LogConfig, ReadRange};
 use samla_projector::replay::{ReplayConfig, ReplayPoint, Replayer, Sense};
+
+/// Resident memory of this process now (`VmRSS`), in MiB.
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                })
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
 
 fn summary(label: &str, mut times: Vec<Duration>) {
     times.sort();
@@ -33,6 +54,10 @@ async fn main() -> anyhow::Result<()> {
         .nth(2)
         .and_then(|s| s.parse().ok())
         .unwrap_or(10_000);
+    let checkpoint_every: u64 = std::env::args()
+        .nth(3)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(ReplayConfig::default().checkpoint_every);
     let server = samla_testkit::NatsServer::start()?;
     let connection = samla_log::connect(&[server.client_url()], ConnectOptions::default()).await?;
     let log = Log::open(&connection, LogConfig::new(1 << 30)).await?;
@@ -66,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let config = ReplayConfig {
         snapshot_every: every,
+        checkpoint_every,
         ..ReplayConfig::default()
     };
     let replayer = Replayer::open(log.clone(), dir.path().to_path_buf(), config)?;
@@ -84,12 +110,16 @@ async fn main() -> anyhow::Result<()> {
         cold.folded,
         started.elapsed()
     );
+    drop(cold);
+    let rss_before = rss_mib();
     let started = Instant::now();
     replayer.warm(Sense::Known).await?;
     println!(
-        "warm known line to {}: {:?}",
+        "warm known line to {}: {:?}; resident memory {rss_before:.0} -> {:.0} MiB; {:?}",
         head.last_seq,
-        started.elapsed()
+        started.elapsed(),
+        rss_mib(),
+        replayer.stats()
     );
     let mut known = Vec::new();
     let mut folded = 0;
@@ -114,7 +144,7 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         loads.push(started.elapsed());
     }
-    summary("as known at a snapshot (load only)", loads);
+    summary("as known at a snapshot's position (nothing to fold)", loads);
     let point = ReplayPoint::KnownAtSeq(head.last_seq * 3 / 4);
     replayer.at_shared(point).await?;
     let started = Instant::now();
@@ -124,11 +154,13 @@ async fn main() -> anyhow::Result<()> {
         started.elapsed()
     );
 
+    let rss_before = rss_mib();
     let started = Instant::now();
     replayer.warm(Sense::Happened).await?;
     println!(
-        "index + warm happened line: {:?}  {:?}",
+        "index + warm happened line: {:?}; resident memory {rss_before:.0} -> {:.0} MiB; {:?}",
         started.elapsed(),
+        rss_mib(),
         replayer.stats()
     );
     let mut happened = Vec::new();

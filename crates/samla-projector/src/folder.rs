@@ -9,8 +9,13 @@
 //! Index keys live under `x/` (engine bookkeeping, outside the digest): the id index in
 //! one key per batch (`x/ids/<first seq>` → pairs), the correction state per corrected
 //! event (`x/corr/<seq>`).
+//!
+//! The indexes are persistent maps ([`imbl`]) like the read models' tables, so a folder
+//! clones in O(1): replay keeps checkpoints of whole folders in memory.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+
+use imbl::OrdMap;
 
 use proto_events::{EventId, Payload};
 use serde::{Deserialize, Serialize};
@@ -48,8 +53,10 @@ pub struct BatchOutcome {
 #[derive(Debug, Clone, Default)]
 pub struct Folder {
     pub models: ReadModels,
-    ids: HashMap<u128, u64>,
-    corrections: BTreeMap<u64, CorrectionState>,
+    /// Event ids are UUIDv7 (time first), so new ones mostly land at the right edge of
+    /// this tree: a checkpoint shares all of it but a few paths.
+    ids: OrdMap<u128, u64>,
+    corrections: OrdMap<u64, CorrectionState>,
     applied_seq: u64,
     /// Ids added since the last drain, in sequence order.
     new_ids: Vec<(u128, u64)>,
@@ -316,6 +323,31 @@ impl Folder {
             recorded_at: original.recorded_at,
             envelope,
         }))
+    }
+
+    /// Forgets the changes since the last drain without encoding them: a replay folds
+    /// without a store, and a folder kept as a checkpoint must not carry them.
+    pub fn discard_changes(&mut self) {
+        for table in self.models.tables_mut() {
+            table.discard_changes();
+        }
+        self.new_ids.clear();
+        self.changed_corrections.clear();
+    }
+
+    /// The whole state as changes to an empty store — what [`Folder::load`] reads back,
+    /// and (for the read models) byte for byte what the engine's drains would have
+    /// written. The ids come in one key rather than one per batch.
+    pub fn full_state(&self) -> Vec<Change> {
+        let mut whole = self.clone();
+        for table in whole.models.tables_mut() {
+            table.mark_all_changed();
+        }
+        let mut ids: Vec<(u128, u64)> = whole.ids.iter().map(|(id, seq)| (*id, *seq)).collect();
+        ids.sort_unstable_by_key(|(id, seq)| (*seq, *id));
+        whole.new_ids = ids;
+        whole.changed_corrections = whole.corrections.keys().copied().collect();
+        whole.drain_changes()
     }
 
     /// Every change since the last drain — read models, indexes and the checkpoint — for

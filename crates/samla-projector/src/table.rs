@@ -1,9 +1,19 @@
 //! In-memory tables of read-model rows with change tracking: folds mutate rows in memory;
 //! after each batch the engine drains the changed rows and writes them in one atomic
 //! store batch (coalescing many events on one aggregate into one write).
+//!
+//! Rows live in a persistent map ([`imbl::OrdMap`], a B-tree whose nodes are shared
+//! between clones), each key and row behind an [`Arc`]: cloning a table is O(1), and after
+//! a clone a write copies only the path to the row it changes (up to 16 key and row
+//! pointers a node) and the row itself. Replay keeps many checkpoints of the whole state this way
+//! (see [`crate::replay`]); the live engine never clones, so each node and row has one
+//! owner and is changed in place.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::str::FromStr;
+use std::sync::Arc;
+
+use imbl::OrdMap;
 
 use proto_events::{IncidentId, Status};
 use serde::Serialize;
@@ -69,26 +79,79 @@ impl TableKey for RowKey {
     }
 }
 
+/// Change tracking of a table, without its key and row types: what replay needs to
+/// forget changes it will never write, or to write a table whole.
+pub trait TrackedTable {
+    /// Forgets which rows changed since the last drain (a replay keeps no store).
+    fn discard_changes(&mut self);
+    /// Marks every row changed, so the next drain encodes the whole table.
+    fn mark_all_changed(&mut self);
+}
+
 /// The rows of one read model, kept in memory, with the set of rows changed since the
 /// last drain.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Table<K, V> {
     name: &'static str,
-    rows: BTreeMap<K, V>,
+    rows: OrdMap<Arc<K>, Arc<V>>,
     changed: BTreeSet<K>,
 }
 
-impl<K: TableKey, V: Serialize + DeserializeOwned + Default> Table<K, V> {
+impl<K, V> std::fmt::Debug for Table<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("name", &self.name)
+            .field("rows", &self.rows.len())
+            .field("changed", &self.changed.len())
+            .finish()
+    }
+}
+
+/// Reading.
+impl<K: TableKey, V> Table<K, V> {
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.rows.get(key).map(|row| &**row)
+    }
+
+    /// Rows in key order within `range`.
+    pub fn range<R: std::ops::RangeBounds<K>>(&self, range: R) -> impl Iterator<Item = (&K, &V)> {
+        self.rows.range(range).map(|(key, row)| (&**key, &**row))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.rows.iter().map(|(key, row)| (&**key, &**row))
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+impl<K: TableKey, V: Clone> TrackedTable for Table<K, V> {
+    fn discard_changes(&mut self) {
+        self.changed.clear();
+    }
+
+    fn mark_all_changed(&mut self) {
+        self.changed = self.rows.keys().map(|key| (**key).clone()).collect();
+    }
+}
+
+impl<K: TableKey, V: Serialize + DeserializeOwned + Default + Clone> Table<K, V> {
     pub fn new(name: &'static str) -> Self {
         Self {
             name,
-            rows: BTreeMap::new(),
+            rows: OrdMap::new(),
             changed: BTreeSet::new(),
         }
-    }
-
-    pub fn name(&self) -> &'static str {
-        self.name
     }
 
     /// The row for `key`, created empty if missing, marked changed.
@@ -98,7 +161,15 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default> Table<K, V> {
         if !self.changed.contains(&key) {
             self.changed.insert(key.clone());
         }
-        self.rows.entry(key).or_default()
+        if !self.rows.contains_key(&key) {
+            self.rows.insert(Arc::new(key.clone()), Arc::default());
+        }
+        let row = self
+            .rows
+            .get_mut(&key)
+            .expect("the row was just found or inserted");
+        // Copies the row only if a replay checkpoint shares it.
+        Arc::make_mut(row)
     }
 
     /// The row for `key` if it exists, marked changed.
@@ -107,34 +178,13 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default> Table<K, V> {
         if !self.changed.contains(key) {
             self.changed.insert(key.clone());
         }
-        Some(row)
-    }
-
-    pub fn get(&self, key: &K) -> Option<&V> {
-        self.rows.get(key)
+        Some(Arc::make_mut(row))
     }
 
     pub fn remove(&mut self, key: &K) {
         if self.rows.remove(key).is_some() {
             self.changed.insert(key.clone());
         }
-    }
-
-    /// Rows in key order within `range`.
-    pub fn range<R: std::ops::RangeBounds<K>>(&self, range: R) -> impl Iterator<Item = (&K, &V)> {
-        self.rows.range(range)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-        self.rows.iter()
-    }
-
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
     }
 
     /// Appends the changes since the last drain (encoded) to `out`. Rows are encoded
@@ -146,7 +196,7 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default> Table<K, V> {
             let value = self
                 .rows
                 .get(&key)
-                .map(|row| rmp_serde::to_vec(row).expect("read-model rows always encode"));
+                .map(|row| rmp_serde::to_vec(&**row).expect("read-model rows always encode"));
             out.push((encoded_key, value));
         }
     }
@@ -164,7 +214,7 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default> Table<K, V> {
             .ok_or_else(|| ProjectorError::Corrupt(format!("{text}: malformed key")))?;
         let row = rmp_serde::from_slice(value)
             .map_err(|error| ProjectorError::Corrupt(format!("{text}: {error}")))?;
-        self.rows.insert(key, row);
+        self.rows.insert(Arc::new(key), Arc::new(row));
         Ok(())
     }
 

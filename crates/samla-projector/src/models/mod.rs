@@ -30,7 +30,7 @@ use crate::error::ProjectorError;
 use crate::gauge::Gauge;
 use crate::recorded::Recorded;
 use crate::store::Change;
-use crate::table::{RowKey, Scope, Table, TableKey};
+use crate::table::{RowKey, Scope, Table, TableKey, TrackedTable};
 use crate::visibility::{SliceId, slice_of};
 
 /// The name and version of the fold. Bump the version whenever any model's rows or rules
@@ -285,6 +285,23 @@ impl ReadModels {
         issues::effect(&mut self.issues, key, envelope, payload, at, effect);
         self.reports.effect(key, envelope, payload, at, effect);
         self.network.effect(key, envelope, payload, at, effect);
+    }
+
+    /// Every table, for change tracking.
+    pub fn tables_mut(&mut self) -> Vec<&mut dyn TrackedTable> {
+        let mut tables: Vec<&mut dyn TrackedTable> = vec![
+            &mut self.slices,
+            &mut self.sites,
+            &mut self.offers,
+            &mut self.needs,
+            &mut self.resources,
+            &mut self.issues,
+        ];
+        tables.extend(self.reports.tables_mut());
+        tables.extend(self.network.tables_mut());
+        tables.extend(self.timeline.tables_mut());
+        tables.extend(self.quarantine.tables_mut());
+        tables
     }
 
     /// Every change since the last drain, encoded for the store.

@@ -22,7 +22,7 @@ use super::{Common, Effect, Position, put};
 use crate::error::ProjectorError;
 use crate::gauge::Gauge;
 use crate::store::Change;
-use crate::table::{RowKey, Scope, Table};
+use crate::table::{RowKey, Scope, Table, TrackedTable};
 use crate::visibility::SliceId;
 
 /// The incident itself (aggregate `incident`).
@@ -208,6 +208,19 @@ impl Network {
                 && key.slice.is_network()
                 && (row.declared_by.value() == Some(org) || row.lead_org.value() == Some(org))
         })
+    }
+
+    /// Every table, for change tracking.
+    pub fn tables_mut(&mut self) -> [&mut dyn TrackedTable; 7] {
+        [
+            &mut self.incidents,
+            &mut self.orgs,
+            &mut self.responsibilities,
+            &mut self.presence,
+            &mut self.meetings,
+            &mut self.decisions,
+            &mut self.actions,
+        ]
     }
 
     pub fn drain_changes(&mut self, out: &mut Vec<Change>) {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ProjectorError;
 use crate::store::Change;
-use crate::table::{Table, TableKey};
+use crate::table::{Table, TableKey, TrackedTable};
 
 /// One quarantined event.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +72,11 @@ impl Quarantine {
 
     pub fn rows(&self) -> impl Iterator<Item = &QuarantineRow> {
         self.table.iter().map(|(_, row)| row)
+    }
+
+    /// Every table, for change tracking.
+    pub fn tables_mut(&mut self) -> [&mut dyn TrackedTable; 1] {
+        [&mut self.table]
     }
 
     pub fn drain_changes(&mut self, out: &mut Vec<Change>) {

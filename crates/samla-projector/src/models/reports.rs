@@ -20,7 +20,7 @@ use super::{Common, Effect, Position, put};
 use crate::error::ProjectorError;
 use crate::gauge::{Counter, Gauge};
 use crate::store::Change;
-use crate::table::{RowKey, Table};
+use crate::table::{RowKey, Table, TrackedTable};
 
 /// The counts a situation report carried.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -351,6 +351,18 @@ impl Reports {
             }
             _ => {}
         }
+    }
+
+    /// Every table, for change tracking.
+    pub fn tables_mut(&mut self) -> [&mut dyn TrackedTable; 6] {
+        [
+            &mut self.sitreps,
+            &mut self.arrivals,
+            &mut self.services,
+            &mut self.hospitals,
+            &mut self.alerts,
+            &mut self.inforeq,
+        ]
     }
 
     pub fn drain_changes(&mut self, out: &mut Vec<Change>) {

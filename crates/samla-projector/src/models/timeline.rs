@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ProjectorError;
 use crate::store::Change;
-use crate::table::{RowKey, Scope, Table, TableKey};
+use crate::table::{RowKey, Scope, Table, TableKey, TrackedTable};
 use crate::visibility::SliceId;
 use proto_events::{Envelope, Timestamp};
 
@@ -176,6 +176,11 @@ impl Timeline {
             .map(|(_, range)| range)
             .take_while(|range| range.first_recorded_at.is_some_and(|first| first <= at))
             .last()
+    }
+
+    /// Every table, for change tracking.
+    pub fn tables_mut(&mut self) -> [&mut dyn TrackedTable; 2] {
+        [&mut self.table, &mut self.times]
     }
 
     pub fn drain_changes(&mut self, out: &mut Vec<Change>) {

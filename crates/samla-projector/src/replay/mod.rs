@@ -33,19 +33,31 @@
 //! the log head their order was taken at, and are used only while nothing appended since
 //! sorts before their last event.
 //!
-//! **Cost**: every replay builds an owned [`ReadModels`] — loading a snapshot (read,
-//! verify, decode) or folding from the start — so a replay costs at least the size of the
-//! state at its point, plus folding up to one interval of events. [`Replayer::at_shared`]
-//! keeps the last few pictures, so repeated queries at one point pay once.
+//! **Checkpoints in memory** (see `checkpoints.rs`): the folded state every
+//! [`ReplayConfig::checkpoint_every`] events along each line (finer than the snapshots),
+//! kept as they are folded past, at most [`ReplayConfig::max_checkpoints_per_line`] per
+//! line (the interval doubles beyond). The read models and the folder's indexes are
+//! persistent maps ([`imbl`]), so keeping a checkpoint and starting from one are O(1)
+//! clones, and consecutive checkpoints share what did not change between them.
+//!
+//! **Cost**: a replay starts from the nearest checkpoint in memory, or from a snapshot on
+//! disk when one is nearer (after a restart: read, verify, decode — the size of the
+//! state; it then becomes a checkpoint), or from the start, and folds the rest: with
+//! warm checkpoints, at most one checkpoint interval of events. [`Replayer::warm`] fills
+//! a line's checkpoints and snapshots; otherwise replays fill them as they pass.
+//! [`Replayer::at_shared`] keeps the last few pictures, so repeated queries at one point
+//! pay once.
 //!
 //! `Replayed::at` is the time views must use as `now`: T, or for
 //! [`ReplayPoint::KnownAtSeq`] the `recorded_at` of that sequence (the stream's creation
 //! time for sequence 0).
 //!
-//! Layout: `mod.rs` (this API), `lines.rs` (the two replays, snapshot choice and
-//! writing), `index.rs` (the occurred-time index), `snapshot.rs` (files, verification),
-//! `run.rs` (the fold in progress), `source.rs` (reading events from the log).
+//! Layout: `mod.rs` (this API), `lines.rs` (the two replays, where to start, keeping
+//! checkpoints, writing snapshots), `checkpoints.rs` (the states kept in memory),
+//! `index.rs` (the occurred-time index), `snapshot.rs` (files, verification), `run.rs`
+//! (the fold in progress), `source.rs` (reading events from the log).
 
+mod checkpoints;
 mod index;
 mod lines;
 mod run;
@@ -62,8 +74,8 @@ use samla_log::Log;
 
 use crate::error::ProjectorError;
 use crate::models::{FOLD_NAME, FOLD_VERSION, ReadModels};
-use crate::store::KvStore;
 
+use checkpoints::Checkpoints;
 use index::{OccurredIndex, timestamp};
 use snapshot::{Expected, Header};
 
@@ -119,10 +131,15 @@ pub struct Replayed {
     pub seq: u64,
     /// How many events of the log the picture folds.
     pub events: u64,
-    /// How many of those this replay folded itself (the rest came from a snapshot).
+    /// How many of those this replay folded itself (the rest came from a checkpoint or a
+    /// snapshot).
     pub folded: u64,
-    /// The position of the snapshot it started from (0: from the start of the line).
+    /// The position of the checkpoint or snapshot it started from (0: from the start of
+    /// the line).
     pub started_from: u64,
+    /// Whether it started from a snapshot on disk (rather than a checkpoint in memory or
+    /// the start of the line).
+    pub from_snapshot: bool,
 }
 
 /// Settings of a replayer.
@@ -139,6 +156,12 @@ pub struct ReplayConfig {
     pub batch_max: usize,
     /// Finished pictures kept in memory by [`Replayer::at_shared`] (0: none).
     pub cached_pictures: usize,
+    /// A checkpoint in memory every this many events along each line (0: none): a replay
+    /// folds at most this many events past the nearest one.
+    pub checkpoint_every: u64,
+    /// Bounds the memory checkpoints take: when a line is longer than this many
+    /// intervals, the interval doubles and checkpoints off the coarser grid are dropped.
+    pub max_checkpoints_per_line: u64,
 }
 
 impl Default for ReplayConfig {
@@ -148,6 +171,8 @@ impl Default for ReplayConfig {
             max_snapshots_per_line: 32,
             batch_max: 1_000,
             cached_pictures: 4,
+            checkpoint_every: 1_000,
+            max_checkpoints_per_line: 1_024,
         }
     }
 }
@@ -166,6 +191,14 @@ pub struct ReplayStats {
     pub snapshots_refused: u64,
     /// Events in the occurred-time index (0 until the first "as happened" replay).
     pub indexed_events: u64,
+    /// Replays that started from a checkpoint in memory.
+    pub checkpoints_used: u64,
+    /// Checkpoints kept so far, and kept now (both lines).
+    pub checkpoints_made: u64,
+    pub checkpoints_kept: u64,
+    /// "As happened" checkpoints dropped because an event appended later sorts before
+    /// their last event.
+    pub checkpoints_dropped: u64,
 }
 
 /// One snapshot on disk.
@@ -188,6 +221,10 @@ struct Counters {
     cache_hits: AtomicU64,
     snapshots_refused: AtomicU64,
     indexed_events: AtomicU64,
+    checkpoints_used: AtomicU64,
+    checkpoints_made: AtomicU64,
+    checkpoints_kept: AtomicU64,
+    checkpoints_dropped: AtomicU64,
     /// The highest log head seen: how long both lines are.
     log_head: AtomicU64,
 }
@@ -203,8 +240,9 @@ enum PictureKey {
     HappenedAt { head: u64, at: Timestamp },
 }
 
-/// Replays the log to any point, with snapshots under its folder. Cheap to clone; clones
-/// share the snapshots, the occurred-time index and the counters.
+/// Replays the log to any point, with checkpoints in memory and snapshots under its
+/// folder. Cheap to clone; clones share the checkpoints, the snapshots, the occurred-time
+/// index and the counters.
 #[derive(Clone)]
 pub struct Replayer {
     inner: Arc<Inner>,
@@ -216,6 +254,7 @@ struct Inner {
     config: ReplayConfig,
     expected: Expected,
     catalogue: Mutex<Catalogue>,
+    checkpoints: Mutex<Checkpoints>,
     index: tokio::sync::Mutex<OccurredIndex>,
     pictures: Mutex<VecDeque<(PictureKey, Arc<Replayed>)>>,
     /// Held while [`Replayer::at_shared`] builds a picture: concurrent requests for one
@@ -261,6 +300,8 @@ impl Replayer {
             max_snapshots_per_line: config.max_snapshots_per_line.max(1),
             batch_max: config.batch_max.max(1),
             cached_pictures: config.cached_pictures,
+            checkpoint_every: config.checkpoint_every,
+            max_checkpoints_per_line: config.max_checkpoints_per_line.max(1),
         };
         Ok(Replayer {
             inner: Arc::new(Inner {
@@ -269,6 +310,7 @@ impl Replayer {
                 config,
                 expected,
                 catalogue: Mutex::new(catalogue),
+                checkpoints: Mutex::new(Checkpoints::default()),
                 index: tokio::sync::Mutex::new(OccurredIndex::default()),
                 pictures: Mutex::new(VecDeque::new()),
                 building: tokio::sync::Mutex::new(()),
@@ -279,7 +321,7 @@ impl Replayer {
 
     /// The picture at `point`.
     pub async fn at(&self, point: ReplayPoint) -> Result<Replayed, ProjectorError> {
-        self.replay(point, false)
+        self.replay(point, false, false)
             .await
             .map(|(replayed, _)| replayed)
     }
@@ -340,20 +382,21 @@ impl Replayer {
         &self,
         point: ReplayPoint,
     ) -> Result<(Replayed, String), ProjectorError> {
-        let (replayed, digest) = self.replay(point, true).await?;
+        let (replayed, digest) = self.replay(point, true, false).await?;
         let digest = digest
             .ok_or_else(|| ProjectorError::Storage("the replay kept no state to digest".into()))?;
         Ok((replayed, digest))
     }
 
-    /// Folds the whole log along one line, writing every snapshot on the way, so later
-    /// replays start near their point. Returns the events folded along the line.
+    /// Folds the whole log along one line — from the first checkpoint missing — keeping
+    /// every checkpoint and writing every snapshot on the way, so later replays start near
+    /// their point. Returns the events folded along the line.
     pub async fn warm(&self, sense: Sense) -> Result<u64, ProjectorError> {
         let point = match sense {
             Sense::Known => ReplayPoint::KnownAtSeq(self.inner.log.head().await?.last_seq),
             Sense::Happened => ReplayPoint::HappenedAt(timestamp(i64::MAX)),
         };
-        Ok(self.at(point).await?.events)
+        Ok(self.replay(point, false, true).await?.0.events)
     }
 
     pub fn config(&self) -> &ReplayConfig {
@@ -370,6 +413,10 @@ impl Replayer {
             cache_hits: c.cache_hits.load(Ordering::Relaxed),
             snapshots_refused: c.snapshots_refused.load(Ordering::Relaxed),
             indexed_events: c.indexed_events.load(Ordering::Relaxed),
+            checkpoints_used: c.checkpoints_used.load(Ordering::Relaxed),
+            checkpoints_made: c.checkpoints_made.load(Ordering::Relaxed),
+            checkpoints_kept: c.checkpoints_kept.load(Ordering::Relaxed),
+            checkpoints_dropped: c.checkpoints_dropped.load(Ordering::Relaxed),
         }
     }
 
@@ -397,11 +444,16 @@ impl Replayer {
     /// holds at most `max_snapshots_per_line` intervals.
     fn interval(&self, length: u64) -> u64 {
         let config = &self.inner.config;
-        let mut interval = config.snapshot_every;
-        while length / interval > config.max_snapshots_per_line {
-            interval = interval.saturating_mul(2);
+        grid(config.snapshot_every, config.max_snapshots_per_line, length)
+    }
+
+    /// The checkpoint interval for a line of `length` events (0: no checkpoints).
+    fn checkpoint_interval(&self, length: u64) -> u64 {
+        let config = &self.inner.config;
+        match config.checkpoint_every {
+            0 => 0,
+            every => grid(every, config.max_checkpoints_per_line, length),
         }
-        interval
     }
 
     fn catalogue(&self) -> std::sync::MutexGuard<'_, Catalogue> {
@@ -411,30 +463,39 @@ impl Replayer {
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
+    fn checkpoints(&self) -> std::sync::MutexGuard<'_, Checkpoints> {
+        self.inner
+            .checkpoints
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
     async fn replay(
         &self,
         point: ReplayPoint,
         want_digest: bool,
+        fill: bool,
     ) -> Result<(Replayed, Option<String>), ProjectorError> {
         self.inner.counters.replays.fetch_add(1, Ordering::Relaxed);
-        let (replayed, store) = match point {
-            ReplayPoint::KnownAtSeq(seq) => self.known(Some(seq), None, want_digest).await?,
-            ReplayPoint::KnownAt(time) => self.known(None, Some(time), want_digest).await?,
-            ReplayPoint::HappenedAt(time) => self.happened(time, want_digest).await?,
+        let (replayed, digest) = match point {
+            ReplayPoint::KnownAtSeq(seq) => self.known(Some(seq), None, want_digest, fill).await?,
+            ReplayPoint::KnownAt(time) => self.known(None, Some(time), want_digest, fill).await?,
+            ReplayPoint::HappenedAt(time) => self.happened(time, want_digest, fill).await?,
         };
         self.prune();
         self.inner
             .counters
             .events_folded
             .fetch_add(replayed.folded, Ordering::Relaxed);
-        let digest = match (want_digest, store) {
-            (true, Some(store)) => Some(
-                tokio::task::spawn_blocking(move || store.digest())
-                    .await
-                    .map_err(|e| ProjectorError::Storage(e.to_string()))??,
-            ),
-            _ => None,
-        };
         Ok((replayed, digest))
     }
+}
+
+/// `every`, doubled until a line of `length` events holds at most `max` intervals.
+fn grid(every: u64, max: u64, length: u64) -> u64 {
+    let mut interval = every.max(1);
+    while length / interval > max {
+        interval = interval.saturating_mul(2);
+    }
+    interval
 }

@@ -1,7 +1,8 @@
-//! One replay in progress: a [`Folder`] started empty or from a snapshot, folded along a
-//! line batch by batch with the engine's own steps (prepare → fetch what corrections
-//! supersede → apply), and the full key-value state beside it when a snapshot will be
-//! written or a digest is wanted.
+//! One replay in progress: a [`Folder`] started empty, from a checkpoint in memory or from
+//! a snapshot, folded along a line batch by batch with the engine's own steps (prepare →
+//! fetch what corrections supersede → apply). No store is kept beside it: the changes
+//! of each batch are discarded, and a snapshot or a digest encodes the folder whole
+//! ([`Folder::full_state`]) when it is wanted.
 //!
 //! The CPU work (prepare, apply) runs on tokio's blocking pool, one batch at a time, so a
 //! long replay does not stall the server's other tasks.
@@ -15,15 +16,11 @@ use crate::error::ProjectorError;
 use crate::folder::Folder;
 use crate::prepare::{Prepared, RawEvent, prepare};
 use crate::replay::Sense;
-use crate::replay::snapshot::StateStore;
 use crate::replay::source::get_many;
-use crate::store::KvStore;
 
 #[derive(Debug, Default)]
 pub(crate) struct Run {
     pub folder: Folder,
-    /// The full state (the starting snapshot plus every change drained since).
-    pub store: Option<StateStore>,
     /// Events folded along the line (the start's position included).
     pub position: u64,
     /// Events folded by this replay (after its start).
@@ -77,6 +74,7 @@ impl Run {
                     Sense::Known => folder.apply_batch(prepared, &fetched),
                     Sense::Happened => folder.apply_in_given_order(prepared, &fetched),
                 };
+                folder.discard_changes();
                 folder
             })
             .await
@@ -88,25 +86,6 @@ impl Run {
                 self.last_recorded = last_recorded;
             }
         }
-        Ok(())
-    }
-
-    /// Moves the changes folded since the last drain into the kept state (if kept).
-    pub(crate) async fn drain(&mut self) -> Result<(), ProjectorError> {
-        let Some(store) = self.store.take() else {
-            return Ok(());
-        };
-        let folder = std::mem::take(&mut self.folder);
-        let (folder, store) = tokio::task::spawn_blocking(move || {
-            let mut folder = folder;
-            let mut store = store;
-            let changes = folder.drain_changes();
-            store.apply(changes).map(|()| (folder, store))
-        })
-        .await
-        .map_err(task_failed)??;
-        self.folder = folder;
-        self.store = Some(store);
         Ok(())
     }
 }

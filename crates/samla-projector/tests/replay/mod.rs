@@ -1,6 +1,10 @@
 //! Replays against a real nats-server: as-of pictures equal a fresh fold of exactly the
 //! right events in both senses, a late report is in "as happened" but not in "as known",
-//! and snapshots are used, verified and refused when corrupt or stale.
+//! and snapshots are used, verified and refused when corrupt or stale; checkpoints in
+//! memory (`checkpoints.rs`) answer the same and are dropped when a late event makes them
+//! stale.
+
+mod checkpoints;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -15,10 +19,22 @@ use samla_testkit::NatsServer;
 
 use super::{append_all, open_log, read_all};
 
+/// A replayer with snapshots every `every` events and no checkpoints in memory: the
+/// tests of snapshots count what they load.
 fn replayer(log: &samla_log::Log, dir: &std::path::Path, every: u64) -> Replayer {
+    replayer_with_checkpoints(log, dir, every, 0)
+}
+
+fn replayer_with_checkpoints(
+    log: &samla_log::Log,
+    dir: &std::path::Path,
+    every: u64,
+    checkpoint_every: u64,
+) -> Replayer {
     let config = ReplayConfig {
         snapshot_every: every,
         batch_max: 100,
+        checkpoint_every,
         ..ReplayConfig::default()
     };
     Replayer::open(log.clone(), dir.to_path_buf(), config).expect("open replayer")
@@ -206,62 +222,70 @@ async fn as_of_pictures_equal_a_fresh_fold_of_exactly_the_right_events() {
         happened_reference.insert(time, (folded as u64, highest, reference.digest()));
     }
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let replay = replayer(&log, dir.path(), 400);
-    // Queried in random order, so replays start from snapshots at many positions.
-    for (index, time) in known_times.iter().enumerate() {
-        let (replayed, digest) = replay
-            .at_with_digest(ReplayPoint::KnownAt(*time))
-            .await
-            .expect("known");
-        let (n, expected) = &known_reference[time];
-        assert_eq!(
-            (replayed.seq, replayed.events),
-            (*n, *n),
-            "known at {time} (#{index})"
-        );
-        assert_eq!(&digest, expected, "known at {time} (#{index})");
-        assert_eq!(replayed.at, *time);
-        assert_eq!(replayed.sense, Sense::Known);
-        if *n > 0 && index % 10 == 0 {
-            let by_seq = replay
-                .at_with_digest(ReplayPoint::KnownAtSeq(*n))
+    // Snapshots alone, then snapshots with checkpoints in memory between them.
+    for checkpoint_every in [0, 150] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let replay = replayer_with_checkpoints(&log, dir.path(), 400, checkpoint_every);
+        // Queried in random order, so replays start from snapshots at many positions.
+        for (index, time) in known_times.iter().enumerate() {
+            let (replayed, digest) = replay
+                .at_with_digest(ReplayPoint::KnownAt(*time))
                 .await
-                .expect("known at seq");
-            assert_eq!(&by_seq.1, expected);
-            assert_eq!(by_seq.0.at, raws[(*n - 1) as usize].recorded_at);
+                .expect("known");
+            let (n, expected) = &known_reference[time];
+            assert_eq!(
+                (replayed.seq, replayed.events),
+                (*n, *n),
+                "known at {time} (#{index})"
+            );
+            assert_eq!(&digest, expected, "known at {time} (#{index})");
+            assert_eq!(replayed.at, *time);
+            assert_eq!(replayed.sense, Sense::Known);
+            if *n > 0 && index % 10 == 0 {
+                let by_seq = replay
+                    .at_with_digest(ReplayPoint::KnownAtSeq(*n))
+                    .await
+                    .expect("known at seq");
+                assert_eq!(&by_seq.1, expected);
+                assert_eq!(by_seq.0.at, raws[(*n - 1) as usize].recorded_at);
+            }
         }
-    }
-    for (index, time) in happened_times.iter().enumerate() {
-        let (replayed, digest) = replay
-            .at_with_digest(ReplayPoint::HappenedAt(*time))
+        for (index, time) in happened_times.iter().enumerate() {
+            let (replayed, digest) = replay
+                .at_with_digest(ReplayPoint::HappenedAt(*time))
+                .await
+                .expect("happened");
+            let (events, highest, expected) = &happened_reference[time];
+            assert_eq!(
+                (replayed.events, replayed.seq),
+                (*events, *highest),
+                "happened at {time} (#{index})"
+            );
+            assert_eq!(&digest, expected, "happened at {time} (#{index})");
+            assert_eq!(replayed.at, *time);
+            assert_eq!(replayed.sense, Sense::Happened);
+        }
+        let stats = replay.stats();
+        assert!(stats.snapshots_written >= 10, "{stats:?}");
+        if checkpoint_every == 0 {
+            assert!(stats.snapshots_loaded > 50, "{stats:?}");
+        } else {
+            assert!(stats.checkpoints_used > 50, "{stats:?}");
+            assert!(stats.checkpoints_kept >= 30, "{stats:?}");
+        }
+        assert_eq!(stats.indexed_events, raws.len() as u64);
+        let (_, at_head) = replay
+            .at_with_digest(ReplayPoint::KnownAt(last))
             .await
-            .expect("happened");
-        let (events, highest, expected) = &happened_reference[time];
-        assert_eq!(
-            (replayed.events, replayed.seq),
-            (*events, *highest),
-            "happened at {time} (#{index})"
-        );
-        assert_eq!(&digest, expected, "happened at {time} (#{index})");
-        assert_eq!(replayed.at, *time);
-        assert_eq!(replayed.sense, Sense::Happened);
+            .expect("head");
+        assert_eq!(at_head, known_digest(&raws));
+        assert!(matches!(
+            replay
+                .at(ReplayPoint::KnownAtSeq(raws.len() as u64 + 1))
+                .await,
+            Err(samla_projector::ProjectorError::BeyondHead { .. })
+        ));
     }
-    let stats = replay.stats();
-    assert!(stats.snapshots_written >= 10, "{stats:?}");
-    assert!(stats.snapshots_loaded > 50, "{stats:?}");
-    assert_eq!(stats.indexed_events, raws.len() as u64);
-    let (_, at_head) = replay
-        .at_with_digest(ReplayPoint::KnownAt(last))
-        .await
-        .expect("head");
-    assert_eq!(at_head, known_digest(&raws));
-    assert!(matches!(
-        replay
-            .at(ReplayPoint::KnownAtSeq(raws.len() as u64 + 1))
-            .await,
-        Err(samla_projector::ProjectorError::BeyondHead { .. })
-    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
