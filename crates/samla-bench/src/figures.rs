@@ -232,8 +232,8 @@ pub const FIGURES: &[FigureInfo] = &[
         target: None,
         meaning: "Samla. Then, per sample, N queries (the workload's as_of_queries) as known \
                   at moments drawn uniformly (seeded) between the first and the last \
-                  recorded time: Replayer::at_shared (the nearest snapshot, then the events \
-                  after it) and the incident's picture for one organisation. Median of the \
+                  recorded time: Replayer::at_shared (the nearest in-memory checkpoint or \
+                  snapshot, then the events after it) and the incident's picture for one organisation. Median of the \
                   N queries.",
     },
     FigureInfo {
