@@ -235,3 +235,21 @@ pub fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// A `samla up` in a fresh folder with the demo crisis loaded at once, its first day at
+/// `start`: the folder (keep it alive), the data folder, the stack, and `samla demo`'s
+/// JSON summary.
+pub fn up_with_demo_at(start: &str) -> (tempfile::TempDir, PathBuf, Up, Value) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let up = Up::start(&data, &[]);
+    let data_arg = data.to_str().expect("utf-8");
+    let (code, stdout, stderr) = run(
+        &["demo", "--data-dir", data_arg, "--start", start, "--json"],
+        "",
+    );
+    assert_eq!(code, 0, "{stdout} {stderr}");
+    let loaded: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(loaded["refused"], 0, "{loaded}");
+    (dir, data, up, loaded)
+}

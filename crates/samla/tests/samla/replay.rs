@@ -6,22 +6,14 @@
 use proto_events::Timestamp;
 use serde_json::Value;
 
-use crate::common::{Up, get, run};
+use crate::common::{get, run, up_with_demo_at};
 
 const START: &str = "2026-03-02T06:00:00Z";
 
 #[test]
 fn replay_steps_through_the_demo_as_it_happened_and_as_it_was_known() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("data");
+    let (_dir, data, up, loaded) = up_with_demo_at(START);
     let data_arg = data.to_str().expect("utf-8");
-    let up = Up::start(&data, &[]);
-    let (code, stdout, stderr) = run(
-        &["demo", "--data-dir", data_arg, "--start", START, "--json"],
-        "",
-    );
-    assert_eq!(code, 0, "{stdout} {stderr}");
-    let loaded: Value = serde_json::from_str(&stdout).expect("JSON");
     let last_seq = loaded["last_seq"].as_u64().unwrap_or(0);
     let token = up.operator_token.clone();
     let replay = |extra: &[&str]| {

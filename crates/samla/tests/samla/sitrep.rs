@@ -7,23 +7,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use proto_events::{Audience, Payload, Status, Timestamp};
 use serde_json::Value;
 
-use crate::common::{Up, run};
+use crate::common::{run, up_with_demo_at};
 
 const START: &str = "2026-03-02T06:00:00Z";
 
 #[test]
 fn the_sitrep_for_a_demo_day_matches_the_generated_events() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("data");
+    let (_dir, data, up, loaded) = up_with_demo_at(START);
     let data_arg = data.to_str().expect("utf-8");
-    let up = Up::start(&data, &[]);
-    let (code, stdout, stderr) = run(
-        &["demo", "--data-dir", data_arg, "--start", START, "--json"],
-        "",
-    );
-    assert_eq!(code, 0, "{stdout} {stderr}");
-    let loaded: Value = serde_json::from_str(&stdout).expect("JSON");
-    assert_eq!(loaded["refused"], 0, "{loaded}");
 
     // Day 5 of the crisis, a whole Stockholm day (UTC+1 in March).
     let (code, stdout, stderr) = run(
