@@ -15,7 +15,7 @@
 //! the contract's codec, checks the organisation, the incident and every contract rule
 //! including the personal-data guard, and only then appends — **group-committed**: one
 //! committer gathers the items of concurrent requests from both doors for a short bounded
-//! window and appends them with `samla_log::Log::append_batch`, several batches in flight.
+//! window and appends them with `samla_log::Log::append_requests`, several batches in flight.
 //! Every item gets its own answer (`{id, seq, duplicate}` or an error naming the field and
 //! the reason); one item's mistake, duplicate or conflict never fails another.
 //!

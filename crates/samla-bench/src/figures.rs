@@ -298,7 +298,8 @@ pub const FIGURES: &[FigureInfo] = &[
                   clients send MessagePack requests of 100 events on \
                   samla.ingest.<incident>.<org>, each over its organisation's own connection \
                   as its own user; every event is checked (contract, personal-data guard) and \
-                  group-committed; every reply item must say stored. Compared with the raw \
+                  group-committed (pipelined publishes, as on any server that syncs on an \
+                  interval); every reply item must say stored. Compared with the raw \
                   publish.",
     },
     FigureInfo {

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use samla_log::{ConnectOptions, LogConfig};
+use samla_log::{CommitMode, ConnectOptions, LogConfig};
 use samla_testkit::NatsServer;
 
 use crate::error::BenchError;
@@ -161,7 +161,13 @@ pub async fn run(options: &BenchOptions) -> Result<Report, BenchError> {
         None
     };
     let workload = describe_workload(options, generated.as_ref(), load.as_ref());
-    let log_config = LogConfig::new(log_budget(events));
+    // On the server that syncs on its own interval, Samla appends pipelined (what
+    // `samla serve --log-commit pipelined` does there); atomic batches are for
+    // `sync_interval: always`, the durable server below.
+    let log_config = LogConfig {
+        commit: CommitMode::Pipelined,
+        ..LogConfig::new(log_budget(events))
+    };
 
     let fast = if any(&[Group::Publish, Group::Read, Group::Rebuild, Group::Ingest]) {
         say("starting a nats-server with the default sync");

@@ -43,6 +43,53 @@ pub struct LogConfig {
     pub max_msg_size: u32,
     /// How long an event id is remembered for de-duplication (retries of offline tools).
     pub duplicate_window: Duration,
+    /// How batches of appends reach the server (not part of the stream's configuration:
+    /// it must suit the server's `sync_interval`).
+    pub commit: CommitMode,
+}
+
+/// How [`crate::Log::append_requests`] sends many events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CommitMode {
+    /// Atomic batches of up to 1,000 events: the server stores and syncs each batch once.
+    /// For a server with `sync_interval: always` (production), where a plain publish is
+    /// synced on its own.
+    #[default]
+    Atomic,
+    /// Every event its own publish, all in flight at once on one connection, in order: the
+    /// fastest way in on a server that syncs on an interval (`sync_interval: 2m`, the
+    /// nats-server default), and slow on `sync_interval: always`.
+    Pipelined,
+}
+
+impl CommitMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommitMode::Atomic => "atomic",
+            CommitMode::Pipelined => "pipelined",
+        }
+    }
+}
+
+impl std::fmt::Display for CommitMode {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for CommitMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "atomic" => Ok(CommitMode::Atomic),
+            "pipelined" => Ok(CommitMode::Pipelined),
+            other => Err(format!(
+                "unknown commit mode {other:?}: atomic (a server with sync_interval: always) \
+                 or pipelined (a server that syncs on an interval)"
+            )),
+        }
+    }
 }
 
 impl LogConfig {
@@ -56,6 +103,7 @@ impl LogConfig {
             max_bytes,
             max_msg_size: 1024 * 1024,
             duplicate_window: Duration::from_secs(24 * 60 * 60),
+            commit: CommitMode::Atomic,
         }
     }
 

@@ -10,9 +10,11 @@
 //!   retry is a duplicate that returns the original sequence; optional optimistic concurrency
 //!   on the aggregate (`Nats-Expected-Last-Subject-Sequence` over
 //!   `samla.evt.<incident>.*.<type>.<id>`), where a retry of an event that already landed
-//!   is recognised as a duplicate, not a conflict; group commit in atomic batches of at most
-//!   1,000 events, at most one event per aggregate each, re-sent event by event when a batch
-//!   fails so every item gets its own answer;
+//!   is recognised as a duplicate, not a conflict; group commit of many requests
+//!   ([`Log::append_requests`]) in atomic batches of at most 1,000 events, at most one event
+//!   per aggregate each, re-sent event by event when a batch fails so every item gets its
+//!   own answer — or, on a server that syncs on an interval, pipelined publishes
+//!   ([`CommitMode`]);
 //! - **reads** ([`Log::read`], [`Log::tail`], [`Log::head`]): a span by sequence, up to a
 //!   server time, per incident, and a live tail that resumes across reconnects and server
 //!   restarts without gap or duplicate;
@@ -33,6 +35,7 @@
 //! - `setup.rs`: [`Log::open`], version and storage checks, [`Log::head`].
 //! - `append.rs`: [`AppendItem`], single appends, conflict resolution.
 //! - `batch.rs`: [`Log::append_batch`]: splitting, the atomic batch protocol, fallback.
+//! - `pipeline.rs`: every event its own publish, all in flight, answers collected.
 //! - `read.rs`: [`RawRecord`], [`ReadRange`], [`Records`], [`Tail`] and their cursor.
 //! - `typed.rs`: envelopes in, decoded records out.
 //! - [`chain`]: the hash chain over the log (tamper evidence), its export and comparison.
@@ -45,6 +48,7 @@ mod config;
 mod connect;
 mod error;
 mod get;
+mod pipeline;
 mod read;
 mod setup;
 mod typed;
@@ -55,7 +59,9 @@ use std::sync::atomic::AtomicU64;
 use tokio::sync::Semaphore;
 
 pub use append::{AppendItem, Appended};
-pub use config::{DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX, LogConfig, MINIMUM_SERVER_VERSION};
+pub use config::{
+    CommitMode, DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX, LogConfig, MINIMUM_SERVER_VERSION,
+};
 pub use connect::{Auth, ConnectOptions, Connection, connect};
 pub use error::LogError;
 pub use get::StoredEvent;

@@ -22,8 +22,8 @@ pub(crate) use std::time::{Duration, Instant};
 pub(crate) use bytes::Bytes;
 pub(crate) use proto_events::Timestamp;
 pub(crate) use samla_log::{
-    AppendItem, Appended, ConnectOptions, Connection, Log, LogConfig, LogError, ReadFilter,
-    ReadRange, connect,
+    AppendItem, Appended, CommitMode, ConnectOptions, Connection, Log, LogConfig, LogError,
+    ReadFilter, ReadRange, connect,
 };
 pub(crate) use samla_testkit::{NatsCluster, NatsServer, nats_server_binary_version, wait_for};
 
@@ -49,10 +49,17 @@ pub(crate) fn own_config(name: &str, max_bytes: u64) -> LogConfig {
 }
 
 pub(crate) async fn open_shared(name: &str) -> Log {
+    open_shared_with(name, CommitMode::Atomic).await
+}
+
+/// A log of its own on the shared server, appending with `commit`.
+pub(crate) async fn open_shared_with(name: &str, commit: CommitMode) -> Log {
     let connection = connect_to(&[NatsServer::shared().client_url()]).await;
-    Log::open(&connection, own_config(name, 64 * MIB))
-        .await
-        .expect("open log")
+    let config = LogConfig {
+        commit,
+        ..own_config(name, 64 * MIB)
+    };
+    Log::open(&connection, config).await.expect("open log")
 }
 
 pub(crate) fn item(

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+use samla_log::CommitMode;
+
 use crate::exit::CliResult;
 
 const ABOUT: &str = "Samla: one shared situational picture for a crisis network.";
@@ -267,6 +269,12 @@ pub struct ServeArgs {
     /// `num_replicas`; the stream is created with it when missing).
     #[arg(long, env = "SAMLA_LOG_REPLICAS", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
     pub log_replicas: u8,
+    /// How the ingest service sends batches of events to the log: `atomic` (batches the
+    /// server stores and syncs once; for `sync_interval: always`, the production setting)
+    /// or `pipelined` (each event its own publish, all in flight; several times faster on
+    /// a server that syncs on an interval, and slow on `sync_interval: always`).
+    #[arg(long, env = "SAMLA_LOG_COMMIT", default_value_t = CommitMode::Atomic, value_name = "MODE")]
+    pub log_commit: CommitMode,
 }
 
 #[derive(Debug, Args)]

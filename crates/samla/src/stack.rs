@@ -14,7 +14,7 @@ use samla_api::nats_permissions::{ServiceRole, service_connect_options};
 use samla_api::query::QueryState;
 use samla_api::tokens::SharedTokens;
 use samla_api::{AppState, IngestConfig, IngestService};
-use samla_log::{ConnectOptions, Log, LogConfig, ReadRange};
+use samla_log::{CommitMode, ConnectOptions, Log, LogConfig, ReadRange};
 use samla_projector::engine::{self, EngineConfig, Projector};
 use serde_json::json;
 use tokio::sync::watch;
@@ -81,6 +81,8 @@ async fn run_up(
         http: args.http,
         log_max_bytes: args.log_max_bytes,
         log_replicas: 1,
+        // The local stack's nats-server runs with `sync_interval: always`.
+        log_commit: CommitMode::Atomic,
     };
     let started = replica.start().await?;
     let api = format!("http://{}/", display_addr(started.http));
@@ -164,6 +166,7 @@ pub async fn serve(args: ServeArgs) -> CliResult {
         http: args.http,
         log_max_bytes: args.log_max_bytes,
         log_replicas: args.log_replicas,
+        log_commit: args.log_commit,
     };
     let started = replica.start().await?;
     println!("API: http://{}/", display_addr(started.http));
@@ -221,6 +224,7 @@ struct Replica {
     http: SocketAddr,
     log_max_bytes: u64,
     log_replicas: u8,
+    log_commit: CommitMode,
 }
 
 /// A replica whose parts are connected and listening.
@@ -240,6 +244,17 @@ pub(crate) async fn open_log(
     max_bytes: u64,
     replicas: u8,
 ) -> CliResult<Log> {
+    open_log_committing(urls, options, max_bytes, replicas, CommitMode::default()).await
+}
+
+/// [`open_log`] for the one who appends: `commit` says how batches reach the server.
+async fn open_log_committing(
+    urls: &[String],
+    options: ConnectOptions,
+    max_bytes: u64,
+    replicas: u8,
+    commit: CommitMode,
+) -> CliResult<Log> {
     let connection = samla_log::connect(urls, options).await.map_err(|error| {
         unavailable(format!(
             "cannot connect to NATS at {}: {error}",
@@ -248,6 +263,7 @@ pub(crate) async fn open_log(
     })?;
     let config = LogConfig {
         replicas,
+        commit,
         ..LogConfig::new(max_bytes)
     };
     Log::open(&connection, config)
@@ -257,11 +273,12 @@ pub(crate) async fn open_log(
 
 impl Replica {
     async fn start(self) -> CliResult<Started> {
-        let log = open_log(
+        let log = open_log_committing(
             &self.urls,
             self.ingest,
             self.log_max_bytes,
             self.log_replicas,
+            self.log_commit,
         )
         .await?;
         let projector_log = open_log(

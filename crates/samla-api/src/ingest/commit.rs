@@ -1,6 +1,7 @@
 //! Group commit: one committer gathers the admitted items of concurrent requests from both
-//! doors and appends them together with `Log::append_batch`, so one sync covers many
-//! events (with `sync_interval: always`, a plain publish is synced alone).
+//! doors and appends them together with `Log::append_requests`, so one sync covers many
+//! events (with `sync_interval: always`, a plain publish is synced alone), and the requests
+//! share atomic batches (each request's order kept, see samla-log's `batch.rs`).
 //!
 //! How a batch forms: the committer first waits for a free slot (at most
 //! `max_batches_in_flight` batches are appended at once), then for a first submission, then
@@ -11,10 +12,10 @@
 //! Guarantees:
 //! - A request's items are never split across batches (a submission that does not fit
 //!   waits for the next batch), so the log keeps a request's order even with several
-//!   batches in flight; `append_batch` keeps order inside a batch.
-//! - A reply is sent only when `append_batch` has answered for the items, that is when the
+//!   batches in flight; `append_requests` keeps each request's order inside a batch.
+//! - A reply is sent only when `append_requests` has answered for the items, that is when the
 //!   server has acknowledged them (durable with `sync_interval: always`).
-//! - One item's duplicate, conflict or refusal never fails another: `append_batch`
+//! - One item's duplicate, conflict or refusal never fails another: `append_requests`
 //!   answers every item on its own (a failed atomic batch is re-sent event by event).
 //! - On close, queued submissions are still committed; later ones are answered
 //!   "unavailable" without touching the log.
@@ -43,9 +44,9 @@ pub(crate) struct CommitSettings {
 /// Counters of the committer, for tests and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CommitStats {
-    /// `append_batch` calls made (one per gathered batch).
+    /// `append_requests` calls made (one per gathered batch).
     pub batches: u64,
-    /// Items handed to `append_batch` in total.
+    /// Items handed to `append_requests` in total.
     pub items: u64,
     /// Requests (submissions) committed in total.
     pub submissions: u64,
@@ -269,25 +270,22 @@ async fn commit(
     counters: Arc<Counters>,
     _slot: OwnedSemaphorePermit,
 ) {
-    let mut sizes = Vec::with_capacity(batch.len());
     let mut replies = Vec::with_capacity(batch.len());
-    let mut items = Vec::new();
+    let mut requests = Vec::with_capacity(batch.len());
     for submission in batch {
-        sizes.push(submission.items.len());
         replies.push(submission.reply);
-        items.extend(submission.items);
+        requests.push(submission.items);
     }
-    let total = items.len() as u64;
+    let total: u64 = requests.iter().map(|items| items.len() as u64).sum();
     counters.batches.fetch_add(1, Ordering::Relaxed);
     counters.items.fetch_add(total, Ordering::Relaxed);
     counters
         .submissions
-        .fetch_add(sizes.len() as u64, Ordering::Relaxed);
+        .fetch_add(requests.len() as u64, Ordering::Relaxed);
     counters.largest_batch.fetch_max(total, Ordering::Relaxed);
 
-    let mut outcomes = log.append_batch(items).await.into_iter();
-    for (size, reply) in sizes.into_iter().zip(replies) {
-        let mine: Vec<ItemOutcome> = outcomes.by_ref().take(size).collect();
+    let outcomes = log.append_requests(requests).await;
+    for (mine, reply) in outcomes.into_iter().zip(replies) {
         // The requester may have given up (timeout); its events are stored all the same,
         // and a retry with the same ids is answered as duplicates.
         let _ = reply.send(mine);

@@ -44,7 +44,7 @@ pub const INGEST_QUEUE_GROUP: &str = "samla-ingest";
 pub struct IngestConfig {
     /// How long the committer gathers after the first submission of a batch.
     pub commit_window: Duration,
-    /// The most items gathered into one `append_batch` call (it cuts atomic batches of at
+    /// The most items gathered into one `append_requests` call (it cuts atomic batches of at
     /// most 1,000 itself). A request is never split, so one batch may hold a little more.
     pub max_batch_items: usize,
     /// How many batches are appended at once. `samla-log` itself keeps at most 8 atomic

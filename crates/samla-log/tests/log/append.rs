@@ -101,7 +101,15 @@ async fn the_same_event_twice_is_one_copy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_holds_one_claim_per_need_and_survives_a_stored_id() {
-    let log = open_shared("batches").await;
+    batch_rules(open_shared_with("batches", CommitMode::Atomic).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_appends_keep_the_same_rules() {
+    batch_rules(open_shared_with("pipebatches", CommitMode::Pipelined).await).await;
+}
+
+async fn batch_rules(log: Log) {
     let raised = log
         .append(item(&log, "org-a", "n1", "raised", "raised", Some(0)))
         .await
@@ -184,6 +192,78 @@ async fn a_batch_holds_one_claim_per_need_and_survives_a_stored_id() {
         ));
     }
     assert_eq!(log.head().await.expect("head").messages, before + 3);
+}
+
+/// Requests appended together: each request's events land in its order, each aggregate's
+/// in input order, every item answered where it landed.
+async fn requests_together(log: Log) {
+    // 12 requests of 30 events over 8 aggregates each, overlapping between requests.
+    let requests: Vec<Vec<AppendItem>> = (0..12)
+        .map(|request| {
+            (0..30)
+                .map(|position| {
+                    let aggregate = format!("g{}", (request * 3 + position * 5) % 8 + request % 4);
+                    item(
+                        &log,
+                        "org-a",
+                        &aggregate,
+                        &format!("r{request}-{position}"),
+                        "x",
+                        None,
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let answers = log.append_requests(requests.clone()).await;
+    let mut landed: HashMap<String, u64> = HashMap::new();
+    for (items, answers) in requests.iter().zip(&answers) {
+        assert_eq!(items.len(), answers.len());
+        let seqs: Vec<u64> = answers.iter().map(seq_of).collect();
+        assert!(
+            seqs.windows(2).all(|pair| pair[0] < pair[1]),
+            "a request's events out of order: {seqs:?}"
+        );
+        for (item, seq) in items.iter().zip(seqs) {
+            landed.insert(item.id.clone(), seq);
+        }
+    }
+    let records = read_all(&log, ReadFilter::All).await;
+    assert_eq!(records.len(), 12 * 30);
+    for record in &records {
+        let id = record.msg_id().expect("msg id");
+        assert_eq!(
+            landed.get(id),
+            Some(&record.seq()),
+            "{id} answered where it landed"
+        );
+    }
+    // Per aggregate, the log holds the events in input order (request by request).
+    let mut input_order: HashMap<String, Vec<String>> = HashMap::new();
+    for item in requests.iter().flatten() {
+        input_order
+            .entry(item.subject.clone())
+            .or_default()
+            .push(item.id.clone());
+    }
+    let mut log_order: HashMap<String, Vec<String>> = HashMap::new();
+    for record in &records {
+        log_order
+            .entry(record.subject().to_owned())
+            .or_default()
+            .push(record.msg_id().expect("msg id").to_owned());
+    }
+    assert_eq!(log_order, input_order);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_appended_together_keep_their_order_in_atomic_batches() {
+    requests_together(open_shared_with("together", CommitMode::Atomic).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_appended_together_keep_their_order_pipelined() {
+    requests_together(open_shared_with("pipetogether", CommitMode::Pipelined).await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
