@@ -15,20 +15,21 @@
 //! - the server checks a subject-filter expectation once per batch and reuses the answer,
 //!   so two claims on one aggregate in one batch were both stored.
 //!
-//! Hence two rules here: a batch holds at most one event per aggregate, and a batch that
-//! fails for any reason is re-sent event by event (pipelined, in order), so every item gets
-//! its own answer; ids make that safe even when the failed batch did land.
+//! Hence two rules here: an event with an expectation is the first event on its aggregate
+//! in its batch, and a batch that fails for any reason is re-sent event by event
+//! (pipelined, in order), so every item gets its own answer; ids make that safe even when
+//! the failed batch did land.
 //!
 //! How items become batches ([`Log::append_requests`]): the items of several requests are
-//! laid out in *levels*. An item's level is one more than the level of the previous item
-//! on its aggregate, and never lower than the previous item of its own request; so an
-//! aggregate's events are in ascending levels (its order is kept), a request's events are
-//! in non-decreasing levels, and a level holds each aggregate at most once. Levels are
-//! committed one after another, each in atomic batches of at most [`MAX_BATCH_EVENTS`]
-//! (in order). Requests share batches, so 20 requests of 100 events that each touch a few
-//! aggregates twice become a few batches of ~700, not 27 batches of ~75 (the split by
-//! consecutive runs this replaced). Between requests there is no order to keep: they were
-//! concurrent.
+//! laid out in *levels*, committed one after another, each in atomic batches of at most
+//! [`MAX_BATCH_EVENTS`] in input order. An item's level is never lower than the previous
+//! item's of its own request, nor than the previous item's on its aggregate — and one
+//! higher than the latter if the item carries an expectation. So a request's events and an
+//! aggregate's events land in input order, and an expectation is checked against exactly
+//! the events before it. Requests share batches: 20 requests of 100 events without
+//! expectations are two batches of 1,000, not ~27 of ~75 (the split by consecutive runs
+//! without a repeated aggregate that this replaced). Between requests there is no order to
+//! keep: they were concurrent.
 //!
 //! Fast-ingest batches (2.14, `allow_batched`, with server flow control) are not used:
 //! they are not atomic. Atomic batches need no flow control at 1,000 events.
@@ -230,9 +231,13 @@ fn levels(items: &[((usize, usize), Prepared)]) -> Vec<Vec<usize>> {
             _ => 0,
         };
         let key = item.aggregate_key();
-        let level = match last_of_aggregate.get(&key) {
-            Some(&previous) => floor.max(previous + 1),
-            None => floor,
+        // An expectation must be the first event on its aggregate in its batch (the server
+        // checks it against the log before the batch); other events may follow their
+        // aggregate's previous one in the same level, after it.
+        let level = match (last_of_aggregate.get(&key), item.expected_seq) {
+            (Some(&previous), Some(_)) => floor.max(previous + 1),
+            (Some(&previous), None) => floor.max(previous),
+            (None, _) => floor,
         };
         last_of_aggregate.insert(key, level);
         request_floor = Some((*request, level));
@@ -250,16 +255,21 @@ mod tests {
 
     use super::*;
 
-    /// Items of `requests`, each a list of aggregate names.
+    /// Items of `requests`, each a list of aggregate names; a name ending in `!` carries an
+    /// expectation.
     fn prepared(requests: &[&[&str]]) -> Vec<((usize, usize), Prepared)> {
         let mut items = Vec::new();
         for (request, aggregates) in requests.iter().enumerate() {
             for (position, aggregate) in aggregates.iter().enumerate() {
+                let (aggregate, expected_seq) = match aggregate.strip_suffix('!') {
+                    Some(aggregate) => (aggregate, Some(7)),
+                    None => (*aggregate, None),
+                };
                 let item = AppendItem {
                     subject: format!("samla.evt.i.org{request}.need.{aggregate}"),
                     id: format!("id-{request}-{position}"),
                     payload: Bytes::new(),
-                    expected_seq: None,
+                    expected_seq,
                 };
                 items.push((
                     (request, position),
@@ -271,19 +281,24 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_aggregate_goes_one_level_up_and_a_request_never_goes_down() {
-        // One request: exactly the consecutive runs without a repeated aggregate.
+    fn an_expectation_starts_a_level_on_its_aggregate_and_a_request_never_goes_down() {
+        let items = prepared(&[&["a", "b", "a!", "c", "b!", "b", "b!"]]);
+        assert_eq!(levels(&items), vec![vec![0, 1], vec![2, 3, 4, 5], vec![6]]);
+        // Without expectations one request is one level, whatever it repeats.
         let items = prepared(&[&["a", "b", "a", "c", "b", "b"]]);
-        assert_eq!(levels(&items), vec![vec![0, 1], vec![2, 3, 4], vec![5]]);
+        assert_eq!(levels(&items), vec![vec![0, 1, 2, 3, 4, 5]]);
     }
 
     #[test]
     fn requests_share_levels_but_keep_each_aggregate_in_order() {
-        // Request 0: a, b, a; request 1: c, a, d; request 2: e.
-        let items = prepared(&[&["a", "b", "a"], &["c", "a", "d"], &["e"]]);
-        // Request 1's `a` comes after request 0's two: level 2, and its `d` may not go
-        // below it; request 2 starts again at level 0.
-        assert_eq!(levels(&items), vec![vec![0, 1, 3, 6], vec![2], vec![4, 5]]);
+        // Request 0: a, b, a!; request 1: c, a!, d; request 2: e, a.
+        let items = prepared(&[&["a", "b", "a!"], &["c", "a!", "d"], &["e", "a"]]);
+        // Request 1's `a!` must follow request 0's `a!` (level 1): level 2, and its `d` may
+        // not go below it; request 2 starts again at level 0, but its `a` follows the last.
+        assert_eq!(
+            levels(&items),
+            vec![vec![0, 1, 3, 6], vec![2], vec![4, 5, 7]]
+        );
     }
 
     #[test]
