@@ -7,7 +7,9 @@
 //! `max_batches_in_flight` batches are appended at once), then for a first submission, then
 //! gathers more for at most `commit_window` or until `max_batch_items`, whichever comes
 //! first. While every slot is busy, submissions wait in the queue, so batches grow with
-//! load and stay small (low latency) when it is quiet.
+//! load and stay small (low latency) when it is quiet. With atomic commits (a server that
+//! syncs every write) the ingest service runs one slot and no window: classic group
+//! commit, where everything that arrives while one batch is synced goes in the next.
 //!
 //! Guarantees:
 //! - A request's items are never split across batches (a submission that does not fit
@@ -184,10 +186,19 @@ async fn run_committer(
         let deadline = Instant::now() + settings.window;
         let mut closing = false;
         while count < max_items {
-            let next = tokio::select! {
-                biased;
-                next = receiver.recv() => next,
-                () = tokio::time::sleep_until(deadline) => break,
+            let next = if settings.window.is_zero() {
+                // No window: what is queued now, without waiting for the timer.
+                match receiver.try_recv() {
+                    Ok(command) => Some(command),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => None,
+                }
+            } else {
+                tokio::select! {
+                    biased;
+                    next = receiver.recv() => next,
+                    () = tokio::time::sleep_until(deadline) => break,
+                }
             };
             match next {
                 Some(Command::Submit(submission)) => {

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use proto_events::{OrgId, Timestamp};
-use samla_log::Log;
+use samla_log::{CommitMode, Log};
 
 pub use commit::CommitStats;
 pub use nats::{NatsDoor, serve_nats_ingest};
@@ -42,14 +42,20 @@ pub const INGEST_QUEUE_GROUP: &str = "samla-ingest";
 /// The ingest service's knobs. `Default` suits production on one machine.
 #[derive(Debug, Clone)]
 pub struct IngestConfig {
-    /// How long the committer gathers after the first submission of a batch.
-    pub commit_window: Duration,
+    /// How long the committer gathers after the first submission of a batch. `None`: what
+    /// suits the log's [`samla_log::CommitMode`] — atomic: no wait (a batch goes as soon
+    /// as the previous one is answered, and what arrives meanwhile rides the next);
+    /// pipelined: 2 ms.
+    pub commit_window: Option<Duration>,
     /// The most items gathered into one `append_requests` call (it cuts atomic batches of at
     /// most 1,000 itself). A request is never split, so one batch may hold a little more.
     pub max_batch_items: usize,
-    /// How many batches are appended at once. `samla-log` itself keeps at most 8 atomic
-    /// commits in flight per log; the rest wait there.
-    pub max_batches_in_flight: usize,
+    /// How many batches are appended at once. `None`: what suits the log's
+    /// [`samla_log::CommitMode`] — atomic: 1 (classic group commit: the server syncs
+    /// batches one after another, so a second batch in flight only makes both smaller and
+    /// every reply later; measured: live latency p50 292 → 33 ms from 16 to 1 at an equal
+    /// throughput); pipelined: 16.
+    pub max_batches_in_flight: Option<usize>,
     /// Requests waiting for the committer before the doors wait (back-pressure).
     pub commit_queue: usize,
     /// The most items one request may carry.
@@ -76,9 +82,9 @@ pub struct IngestConfig {
 impl Default for IngestConfig {
     fn default() -> Self {
         IngestConfig {
-            commit_window: Duration::from_millis(2),
+            commit_window: None,
             max_batch_items: samla_log::MAX_BATCH_EVENTS,
-            max_batches_in_flight: 16,
+            max_batches_in_flight: None,
             commit_queue: 4096,
             max_items_per_request: samla_log::MAX_BATCH_EVENTS,
             max_body_bytes: 4 * 1024 * 1024,
@@ -114,10 +120,14 @@ struct Inner {
 impl IngestService {
     /// Starts the committer on `log` (on the current tokio runtime).
     pub fn start(log: Log, config: IngestConfig) -> IngestService {
+        let (window, in_flight) = match log.config().commit {
+            CommitMode::Atomic => (Duration::ZERO, 1),
+            CommitMode::Pipelined => (Duration::from_millis(2), 16),
+        };
         let settings = CommitSettings {
-            window: config.commit_window,
+            window: config.commit_window.unwrap_or(window),
             max_batch_items: config.max_batch_items,
-            max_batches_in_flight: config.max_batches_in_flight,
+            max_batches_in_flight: config.max_batches_in_flight.unwrap_or(in_flight),
             queue_capacity: config.commit_queue,
         };
         let subject_prefix = log.config().subject_prefix.clone();

@@ -276,7 +276,7 @@ async fn a_slow_request_times_out_with_503_and_its_retry_is_a_duplicate() {
     // The committer waits a long window before appending a lone request, so the request
     // times out first; the event is still appended when the window closes.
     let gateway = gateway(IngestConfig {
-        commit_window: Duration::from_millis(400),
+        commit_window: Some(Duration::from_millis(400)),
         request_timeout: Duration::from_millis(50),
         ..test_config()
     })
