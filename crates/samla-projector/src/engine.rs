@@ -487,7 +487,9 @@ async fn follow(
             last_write = Instant::now();
         }
         if last_flush.elapsed() > Duration::from_secs(1) {
-            store.flush()?;
+            // A sync to disk: off the runtime's worker, so the live streams and the API's
+            // requests on this runtime do not wait for it.
+            tokio::task::block_in_place(|| store.flush())?;
             last_flush = Instant::now();
         }
     };
