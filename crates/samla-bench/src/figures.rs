@@ -131,8 +131,8 @@ pub const FIGURES: &[FigureInfo] = &[
         stage: false,
         target: None,
         meaning: "Baseline, default sync: async-nats sends atomic batches of 1,000 (as \
-                  samla-log's append_batch does), 16 in flight. What group commit can reach \
-                  on this server when every gathered batch stays whole.",
+                  samla-log's atomic commits do), 16 in flight. What atomic group commit \
+                  can reach on this server when every gathered batch stays whole.",
     },
     FigureInfo {
         name: names::RAW_ATOMIC_SMALL_BATCH,
@@ -141,8 +141,9 @@ pub const FIGURES: &[FigureInfo] = &[
         stage: false,
         target: None,
         meaning: "Baseline, default sync: the same with atomic batches of 75, about what \
-                  samla-log cuts from the crisis' events (a repeated aggregate starts a new \
-                  batch). Shows what a commit costs regardless of its size.",
+                  samla-log cut from the crisis' events before requests shared batches (a \
+                  repeated aggregate started a new batch). Shows what a commit costs \
+                  regardless of its size.",
     },
     FigureInfo {
         name: names::RAW_ORDERED_READ,
