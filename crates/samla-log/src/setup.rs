@@ -137,6 +137,32 @@ impl Log {
         })
     }
 
+    /// Opens a log that exists already, as it is: for readers that do not own it (`samla
+    /// verify`, `digest`, `report`), which cannot know how many replicas or what byte budget
+    /// it was created with. Those two come from the server; every other field must still
+    /// match `config`. A missing stream is an error (a reader never creates the log).
+    pub async fn open_existing(
+        connection: &Connection,
+        config: LogConfig,
+    ) -> Result<Log, LogError> {
+        let stream = config.stream_name.clone();
+        let info = stream_info(connection, &stream).await?.ok_or_else(|| {
+            LogError::unavailable(format!(
+                "log stream {stream} does not exist on this server: start the service that \
+                 owns the log (samla serve or samla up) first, or point at its server"
+            ))
+        })?;
+        let number = |field: &str| info.config.get(field).and_then(Value::as_u64);
+        let config = LogConfig {
+            replicas: number("num_replicas")
+                .and_then(|replicas| u8::try_from(replicas).ok())
+                .unwrap_or(config.replicas),
+            max_bytes: number("max_bytes").unwrap_or(config.max_bytes),
+            ..config
+        };
+        Log::open(connection, config).await
+    }
+
     /// The last sequence and the log's identity (stream name + creation time), for the
     /// projector's rebuild check, plus the stream's size and current leader.
     pub async fn head(&self) -> Result<Head, LogError> {

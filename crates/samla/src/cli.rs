@@ -615,7 +615,8 @@ pub enum LangArg {
     En,
 }
 
-/// How an operator command reads the log: as the projector's NATS user.
+/// How an operator command reads the log: as the projector's NATS user, and as the log is
+/// (its replicas and byte budget read from the server; it never creates the log).
 #[derive(Debug, Args)]
 pub struct LogConnectionArgs {
     /// NATS server(s) holding the log (default: the local stack of --data-dir).
@@ -634,9 +635,6 @@ pub struct LogConnectionArgs {
         value_name = "PASSWORD"
     )]
     pub nats_password: Option<String>,
-    /// The log's byte budget (must equal the stream's `max_bytes`).
-    #[arg(long, env = "SAMLA_LOG_MAX_BYTES", default_value_t = 8 << 30, value_name = "BYTES")]
-    pub log_max_bytes: u64,
     #[command(flatten)]
     pub data: DataDirArgs,
 }

@@ -157,5 +157,13 @@ pub async fn open_as_projector(args: &crate::cli::LogConnectionArgs) -> CliResul
         };
         (args.nats_url.clone(), options)
     };
-    crate::stack::open_log(&urls, options, args.log_max_bytes, 1).await
+    let connection = samla_log::connect(&urls, options).await.map_err(|error| {
+        unavailable(format!(
+            "cannot connect to NATS at {}: {error}",
+            urls.join(",")
+        ))
+    })?;
+    samla_log::Log::open_existing(&connection, samla_log::LogConfig::new(0))
+        .await
+        .map_err(|error| unavailable(format!("cannot open the log: {error}")))
 }

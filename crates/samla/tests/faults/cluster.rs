@@ -252,6 +252,22 @@ async fn killing_the_r3_leader_under_api_traffic_loses_nothing_and_the_picture_i
         served, clean,
         "the replica's picture differs from a clean fold of the log"
     );
+    // An operator command reads the R3 log as it is (it never asks for a replica count).
+    let verify = tokio::process::Command::new(env!("CARGO_BIN_EXE_samla"))
+        .args(["verify", "--json", "--nats-url"])
+        .arg(urls.join(","))
+        .env("SAMLA_PROJECTOR_PASSWORD", &secrets.projector_password)
+        .env_remove("SAMLA_CONFIG")
+        .output()
+        .await
+        .expect("run samla verify");
+    assert!(
+        verify.status.success(),
+        "samla verify on the R3 log: {}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let verified: serde_json::Value = serde_json::from_slice(&verify.stdout).expect("JSON");
+    assert_eq!(verified["head"]["seq"], head, "{verified}");
     eprintln!(
         "cluster: log head {head}, {unacknowledged} events stored without an answer saying \
          so, digests equal; {:?} in all",
