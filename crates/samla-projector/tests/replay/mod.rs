@@ -33,6 +33,8 @@ fn replayer_with_checkpoints(
 ) -> Replayer {
     let config = ReplayConfig {
         snapshot_every: every,
+        // Every multiple of `every` along these short lines.
+        max_snapshots_per_line: 32,
         batch_max: 100,
         checkpoint_every,
         ..ReplayConfig::default()
