@@ -31,6 +31,7 @@ use crate::gauge::Gauge;
 use crate::recorded::Recorded;
 use crate::store::Change;
 use crate::table::{RowKey, Scope, Table, TableKey, TrackedTable};
+use crate::views::picture::figures::{Counted, PictureFigures};
 use crate::visibility::{SliceId, slice_of};
 
 /// The name and version of the fold. Bump the version whenever any model's rows or rules
@@ -158,6 +159,9 @@ pub struct ReadModels {
     pub network: network::Network,
     pub timeline: timeline::Timeline,
     pub quarantine: quarantine::Quarantine,
+    /// The picture's counts per slice, kept by the fold from the rows above (derived:
+    /// never stored, rebuilt as rows load).
+    pub picture: PictureFigures,
 }
 
 impl Default for ReadModels {
@@ -179,6 +183,7 @@ impl ReadModels {
             network: network::Network::new(),
             timeline: timeline::Timeline::new(),
             quarantine: quarantine::Quarantine::new(),
+            picture: PictureFigures::default(),
         }
     }
 
@@ -271,6 +276,9 @@ impl ReadModels {
         at: &Position,
         effect: Effect,
     ) {
+        // The picture's counts: the aggregate's contribution out before, back in after.
+        let counted = Counted::of(payload.kind());
+        let before = counted.map(|counted| counted.placement(self, key));
         sites::effect(
             &mut self.sites,
             &mut self.offers,
@@ -285,6 +293,10 @@ impl ReadModels {
         issues::effect(&mut self.issues, key, envelope, payload, at, effect);
         self.reports.effect(key, envelope, payload, at, effect);
         self.network.effect(key, envelope, payload, at, effect);
+        if let (Some(counted), Some(before)) = (counted, before) {
+            let after = counted.placement(self, key);
+            self.picture.replace(counted, key, before, after);
+        }
     }
 
     /// Every table, for change tracking.
@@ -320,8 +332,25 @@ impl ReadModels {
         out
     }
 
-    /// Loads one stored read-model entry at start-up, routing it by its table name.
+    /// Loads one stored read-model entry at start-up, routing it by its table name, and
+    /// counts a loaded row into the picture's figures as the fold would have.
     pub fn load(&mut self, key: &[u8], value: &[u8]) -> Result<(), ProjectorError> {
+        let name = crate::table::table_name(key);
+        let counted = Counted::of_table(name).and_then(|counted| {
+            let rest = std::str::from_utf8(key).ok()?.strip_prefix("m/")?;
+            let row_key = RowKey::decode(rest.strip_prefix(name)?.strip_prefix('/')?)?;
+            let before = counted.placement(self, &row_key);
+            Some((counted, row_key, before))
+        });
+        self.load_row(key, value)?;
+        if let Some((counted, row_key, before)) = counted {
+            let after = counted.placement(self, &row_key);
+            self.picture.replace(counted, &row_key, before, after);
+        }
+        Ok(())
+    }
+
+    fn load_row(&mut self, key: &[u8], value: &[u8]) -> Result<(), ProjectorError> {
         let text = std::str::from_utf8(key)
             .map_err(|_| ProjectorError::Corrupt("a read-model key is not UTF-8".into()))?;
         match crate::table::table_name(key) {

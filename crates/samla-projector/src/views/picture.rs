@@ -6,24 +6,30 @@
 //! Figures are summed raw and suppressed for the viewer last (a sum of small counts may
 //! well be shown); each incident's visible slices are computed on their own, so a viewer's
 //! membership in one incident never opens another.
+//!
+//! The counts come folded per slice ([`figures`]): a picture sums the slices the viewer
+//! may see and merges only the few aggregates that have rows in several slices, so it
+//! costs the same at a thousand events as at a million. `oracle.rs` (tests only) computes
+//! the same picture from every row, the way the views do, and the tests hold the two
+//! equal.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+pub mod figures;
+#[cfg(test)]
+mod oracle;
 
 use proto_events::vocab::{IncidentPhase, NeedCategory, Urgency};
 use proto_events::{OrgId, Status, Timestamp};
 
-use super::issues::{IssueFilter, IssueView, OrgIssues, issues, issues_by_org};
-use super::needs::{NeedFilter, NeedStats, need_stats, needs};
+use super::issues::OrgIssues;
 use super::network::{IncidentView, incident};
-use super::reports::{
-    ArrivalsTotals, SitrepView, alerts, arrivals_series, arrivals_totals, latest_situation_reports,
-    situation_reports,
-};
-use super::sites::{HousingTotals, housing_totals, sites};
+use super::sites::HousingTotals;
 use super::{DEFAULT_SUPPRESSION_THRESHOLD, PeopleCount, VisibleSlices};
 use crate::models::ReadModels;
 use crate::table::Scope;
 use crate::visibility::Viewer;
+use figures::Summed;
 
 /// How much the picture shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,61 +116,43 @@ pub struct Picture {
 struct Gathered {
     scope: Scope,
     incident: Option<IncidentView>,
-    arrivals: ArrivalsTotals,
-    beds: HousingTotals,
-    needs: NeedStats,
-    issues: Vec<IssueView>,
-    sitreps: Vec<SitrepView>,
-    active_alerts: u32,
+    summed: Summed,
     last_seq: u64,
-    /// Every area the incident declared or a visible aggregate carries.
+    /// Every area the incident declared or a visible aggregate carries (when asked for).
     areas: BTreeSet<String>,
 }
 
-fn gather(models: &ReadModels, scope: &Scope, viewer: &Viewer, now: Timestamp) -> Gathered {
+fn gather(
+    models: &ReadModels,
+    scope: &Scope,
+    viewer: &Viewer,
+    now: Timestamp,
+    options: &PictureOptions,
+    with_areas: bool,
+) -> Gathered {
     let visible = VisibleSlices::new(models, scope, viewer);
     let incident = incident(models, scope, &visible);
-    let site_views = sites(models, scope, &visible);
-    let need_views = needs(models, scope, &visible, now, &NeedFilter::default());
-    let issue_views = issues(models, scope, &visible, now, &IssueFilter::default());
-    let series = arrivals_series(models, scope, &visible);
-    let sitreps = situation_reports(models, scope, &visible, viewer);
-    let alert_views = alerts(models, scope, &visible, now);
-
+    let summed = models.picture.sum(
+        models,
+        scope,
+        &visible,
+        now,
+        options.situation_reports,
+        with_areas,
+    );
     let mut areas: BTreeSet<String> = incident
         .as_ref()
         .map(|i| i.areas.clone())
         .unwrap_or_default();
-    areas.extend(site_views.iter().filter_map(|s| s.area.clone()));
-    areas.extend(need_views.iter().filter_map(|n| n.area.clone()));
-    areas.extend(issue_views.iter().filter_map(|i| i.area.clone()));
-    areas.extend(series.iter().filter_map(|s| s.area.clone()));
-    areas.extend(sitreps.iter().filter_map(|s| s.area.clone()));
-    areas.extend(alert_views.iter().flat_map(|a| a.areas.iter().cloned()));
-
-    let last_seq = [
-        incident.as_ref().map_or(0, |i| i.last_seq),
-        site_views.iter().map(|s| s.last_seq).max().unwrap_or(0),
-        need_views.iter().map(|n| n.last_seq).max().unwrap_or(0),
-        issue_views.iter().map(|i| i.last_seq).max().unwrap_or(0),
-        series.iter().map(|s| s.last_seq).max().unwrap_or(0),
-        sitreps.iter().map(|s| s.last_seq).max().unwrap_or(0),
-        alert_views.iter().map(|a| a.last_seq).max().unwrap_or(0),
-    ]
-    .into_iter()
-    .max()
-    .unwrap_or(0);
-
+    areas.extend(summed.areas.iter().cloned());
+    let last_seq = incident
+        .as_ref()
+        .map_or(0, |i| i.last_seq)
+        .max(summed.last_seq);
     Gathered {
         scope: scope.clone(),
         incident,
-        arrivals: arrivals_totals(&series),
-        beds: housing_totals(&site_views),
-        needs: need_stats(&need_views),
-        issues: issue_views,
-        sitreps,
-        active_alerts: u32::try_from(alert_views.iter().filter(|a| a.active).count())
-            .unwrap_or(u32::MAX),
+        summed,
         last_seq,
         areas,
     }
@@ -175,10 +163,19 @@ impl Gathered {
         self.last_seq == 0
     }
 
+    /// The latest day with arrivals reported, and the arrivals that day.
+    fn latest_day(&self) -> Option<(&String, u64)> {
+        self.summed
+            .per_day
+            .iter()
+            .next_back()
+            .map(|(day, n)| (day, *n))
+    }
+
     fn picture(&self, viewer: &Viewer, options: &PictureOptions) -> Picture {
         let people =
             |count: u64| PeopleCount::for_viewer(count, viewer, options.suppression_threshold);
-        let open_issues: Vec<&IssueView> = self.issues.iter().filter(|i| i.is_open()).collect();
+        let s = &self.summed;
         Picture {
             scope: self.scope.clone(),
             title: self.incident.as_ref().and_then(|i| i.title.clone()),
@@ -189,56 +186,34 @@ impl Gathered {
                 .map(|i| i.areas.clone())
                 .unwrap_or_default(),
             arrivals: ArrivalsFigures {
-                series: self.arrivals.series,
-                to_date: people(self.arrivals.to_date),
-                awaiting_placement: people(self.arrivals.awaiting_placement),
-                latest_day: self
-                    .arrivals
-                    .latest_day
-                    .as_ref()
-                    .map(|(day, _)| day.clone()),
-                latest_day_arrivals: people(
-                    self.arrivals.latest_day.as_ref().map_or(0, |(_, n)| *n),
-                ),
-                per_day: self
-                    .arrivals
+                series: s.series,
+                to_date: people(s.arrivals_to_date),
+                awaiting_placement: people(s.awaiting_placement),
+                latest_day: self.latest_day().map(|(day, _)| day.clone()),
+                latest_day_arrivals: people(self.latest_day().map_or(0, |(_, n)| n)),
+                per_day: s
                     .per_day
                     .iter()
                     .map(|(day, n)| (day.clone(), people(*n)))
                     .collect(),
             },
-            beds: self.beds,
+            beds: s.beds,
             needs: NeedsFigures {
-                open: self.needs.open,
-                overdue: self.needs.overdue,
-                claim_expired: self.needs.claim_expired,
-                by_urgency: self.needs.by_urgency.clone(),
-                by_category: self.needs.by_category.clone(),
-                people: people(self.needs.people_open),
+                open: s.needs_open,
+                overdue: s.needs_overdue,
+                claim_expired: s.claims_expired,
+                by_urgency: s.needs_by_urgency.clone(),
+                by_category: s.needs_by_category.clone(),
+                people: people(s.people_open),
             },
             issues: IssuesFigures {
-                open: u32::try_from(open_issues.len()).unwrap_or(u32::MAX),
-                overdue: u32::try_from(open_issues.iter().filter(|i| i.overdue).count())
-                    .unwrap_or(u32::MAX),
-                unacknowledged: u32::try_from(
-                    open_issues
-                        .iter()
-                        .filter(|i| i.acknowledged_at.is_none())
-                        .count(),
-                )
-                .unwrap_or(u32::MAX),
-                by_org: issues_by_org(&self.issues),
+                open: s.issues_open,
+                overdue: s.issues_overdue,
+                unacknowledged: s.issues_unacknowledged,
+                by_org: s.issues_by_org.clone(),
             },
-            situation_reports: latest_situation_reports(&self.sitreps, options.situation_reports)
-                .into_iter()
-                .map(|s| SitrepLine {
-                    id: s.id,
-                    reported_by: s.reported_by,
-                    number: s.number,
-                    period_to: s.period_to,
-                })
-                .collect(),
-            active_alerts: self.active_alerts,
+            situation_reports: s.sitreps.clone(),
+            active_alerts: s.active_alerts,
             last_seq: self.last_seq,
         }
     }
@@ -256,7 +231,7 @@ pub fn picture_with(
     now: Timestamp,
     options: &PictureOptions,
 ) -> Picture {
-    gather(models, scope, viewer, now).picture(viewer, options)
+    gather(models, scope, viewer, now, options, false).picture(viewer, options)
 }
 
 /// Sums over the incidents of an area.
@@ -313,17 +288,20 @@ pub fn picture_by_area_with(
     now: Timestamp,
     options: &PictureOptions,
 ) -> AreaPicture {
-    // Every scope that holds any event: the timeline index names them cheaply.
-    let scopes: BTreeSet<Scope> = models
-        .timeline
-        .table
-        .iter()
-        .map(|(key, _)| key.scope.clone())
-        .filter(|scope| scope.status == status)
-        .collect();
+    // Every scope with a counted aggregate or an incident: any other holds nothing a
+    // picture shows.
+    let mut scopes = models.picture.scopes();
+    scopes.extend(
+        models
+            .network
+            .incidents
+            .iter()
+            .map(|(key, _)| key.scope.clone()),
+    );
     let gathered: Vec<Gathered> = scopes
         .iter()
-        .map(|scope| gather(models, scope, viewer, now))
+        .filter(|scope| scope.status == status)
+        .map(|scope| gather(models, scope, viewer, now, options, true))
         .filter(|g| !g.is_empty() && g.areas.contains(area))
         .collect();
 
@@ -339,27 +317,28 @@ pub fn picture_by_area_with(
         .iter()
         .map(|g| g.picture(viewer, options))
         .collect();
-    for (g, p) in gathered.iter().zip(&pictures) {
-        to_date += g.arrivals.to_date;
-        awaiting += g.arrivals.awaiting_placement;
-        for (day, n) in &g.arrivals.per_day {
+    for g in &gathered {
+        let s = &g.summed;
+        to_date += s.arrivals_to_date;
+        awaiting += s.awaiting_placement;
+        for (day, n) in &s.per_day {
             *per_day.entry(day.clone()).or_default() += n;
         }
-        beds.sites += g.beds.sites;
-        beds.open_sites += g.beds.open_sites;
-        beds.capacity += g.beds.capacity;
-        beds.occupied += g.beds.occupied;
-        beds.reserved += g.beds.reserved;
-        beds.free += g.beds.free;
-        beds.over_capacity_sites += g.beds.over_capacity_sites;
-        open_needs += g.needs.open;
-        overdue_needs += g.needs.overdue;
-        for (urgency, n) in &g.needs.by_urgency {
+        beds.sites += s.beds.sites;
+        beds.open_sites += s.beds.open_sites;
+        beds.capacity += s.beds.capacity;
+        beds.occupied += s.beds.occupied;
+        beds.reserved += s.beds.reserved;
+        beds.free += s.beds.free;
+        beds.over_capacity_sites += s.beds.over_capacity_sites;
+        open_needs += s.needs_open;
+        overdue_needs += s.needs_overdue;
+        for (urgency, n) in &s.needs_by_urgency {
             *by_urgency.entry(*urgency).or_default() += n;
         }
-        open_issues += p.issues.open;
-        overdue_issues += p.issues.overdue;
-        active_alerts += g.active_alerts;
+        open_issues += s.issues_open;
+        overdue_issues += s.issues_overdue;
+        active_alerts += s.active_alerts;
         last_seq = last_seq.max(g.last_seq);
     }
     let latest_day = per_day.iter().next_back().map(|(day, n)| (day.clone(), *n));

@@ -345,3 +345,5 @@ fn the_area_picture_rolls_up_every_incident_in_the_area_the_viewer_may_see() {
     );
     assert!(drill.incidents.is_empty());
 }
+
+mod generated;
