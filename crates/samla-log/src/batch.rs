@@ -93,12 +93,12 @@ impl Log {
             answers.push(mine);
         }
 
-        let outcomes = match self.inner.config.commit {
-            CommitMode::Pipelined => {
-                let items: Vec<&Prepared> = prepared.iter().map(|(_, item)| item).collect();
-                self.append_pipelined(&items).await
-            }
-            CommitMode::Atomic => self.append_in_levels(&prepared).await,
+        // While the client reconnects it would buffer the events and answer nothing until
+        // the server is back: say "unavailable" now instead, so callers retry (same ids).
+        let outcomes = if let Some(error) = self.not_connected() {
+            prepared.iter().map(|_| Err(error.clone())).collect()
+        } else {
+            self.commit_prepared(&prepared).await
         };
         for (((request, position), _), outcome) in prepared.iter().zip(outcomes) {
             answers[*request][*position] = Some(outcome);
@@ -115,6 +115,27 @@ impl Log {
                     .collect()
             })
             .collect()
+    }
+
+    /// `Unavailable` while the connection to the server is down (reconnecting).
+    pub(crate) fn not_connected(&self) -> Option<LogError> {
+        match self.inner.connection.client.connection_state() {
+            async_nats::connection::State::Connected => None,
+            state => Some(LogError::unavailable(format!(
+                "not connected to the NATS server ({state:?}; reconnecting)"
+            ))),
+        }
+    }
+
+    /// Commits the checked items as the configured mode says; answers in input order.
+    async fn commit_prepared(&self, prepared: &[((usize, usize), Prepared)]) -> Vec<Answer> {
+        match self.inner.config.commit {
+            CommitMode::Pipelined => {
+                let items: Vec<&Prepared> = prepared.iter().map(|(_, item)| item).collect();
+                self.append_pipelined(&items).await
+            }
+            CommitMode::Atomic => self.append_in_levels(prepared).await,
+        }
     }
 
     /// Commits the items level by level in atomic batches; answers in input order.
@@ -155,6 +176,10 @@ impl Log {
                         })
                     })
                     .collect()
+            }
+            // The server is out of reach: re-sending would only wait as long again.
+            Err(reason @ (LogError::Unavailable { .. } | LogError::Timeout { .. })) => {
+                group.iter().map(|_| Err(reason.clone())).collect()
             }
             Err(reason) => {
                 tracing::debug!(%reason, events = group.len(), "atomic batch failed; re-sending event by event");
