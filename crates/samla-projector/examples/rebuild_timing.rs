@@ -12,7 +12,15 @@
 //! `--progress`: the time from spawn to the line that reaches the head, and the peak
 //! resident memory (`VmHWM`, polled from `/proc`). Then, in this process, the rebuild's
 //! steps over the same events held in memory, each timed alone (prepare, fold, encode,
-//! write), so a change to one step shows in its own figure.
+//! write), so a change to one step shows in its own figure, with the keys written (and
+//! how many of them are timeline chunks).
+//!
+//! An empty data folder is caught up by the engine's follow loop (`engine.rs`, as
+//! `samla bench` measures it), not by `engine/rebuild.rs`, which runs when stored read
+//! models must be replaced (a fold version bump, another log).
+//!
+//! Peak RSS depends much on glibc's malloc arenas: `MALLOC_ARENA_MAX=2` in the
+//! environment (inherited by the projector) shows how much of it is fragmentation.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -203,7 +211,7 @@ async fn main() -> anyhow::Result<()> {
     let mut store = SledStore::open(dir.path())?;
     let mut folder = Folder::new();
     let (mut t_prepare, mut t_fold, mut t_encode, mut t_write) = Default::default();
-    let (mut keys, mut bytes, mut unwritten) = (0u64, 0u64, 0usize);
+    let (mut keys, mut timeline_keys, mut bytes, mut unwritten) = (0u64, 0u64, 0u64, 0usize);
     for chunk in raws.chunks(batch_max) {
         let started = thread_cpu();
         let batch: Vec<Prepared> = chunk.iter().map(prepare).collect();
@@ -225,6 +233,10 @@ async fn main() -> anyhow::Result<()> {
         let changes = folder.drain_changes();
         t_encode += thread_cpu().saturating_sub(started);
         keys += changes.len() as u64;
+        timeline_keys += changes
+            .iter()
+            .filter(|(key, _)| key.starts_with(b"m/timeline/"))
+            .count() as u64;
         bytes += changes
             .iter()
             .map(|(k, v)| (k.len() + v.as_ref().map_or(0, Vec::len)) as u64)
@@ -240,7 +252,7 @@ async fn main() -> anyhow::Result<()> {
     let total = t_prepare + t_fold + t_encode + t_write;
     println!(
         "steps per event (thread CPU time; read is wall): read {:.2} µs, prepare {:.2} µs, fold {:.2} µs, encode {:.2} µs, write {:.2} µs; \
-         prepare..write {:.2} µs = {:.0} events/s; {keys} keys, {:.0} MiB written",
+         prepare..write {:.2} µs = {:.0} events/s; {keys} keys ({timeline_keys} timeline chunks), {:.1} MiB written",
         per(read),
         per(t_prepare),
         per(t_fold),

@@ -132,6 +132,33 @@ impl SledStore {
     }
 }
 
+impl SledStore {
+    /// Applies `changes` in several sled batches of at most `part` changes, in order: not
+    /// atomic, so only for a folder nobody reads and nobody resumes (a rebuild's, swapped in
+    /// only once complete). sled keeps every node a batch replaces until the batch ends, so
+    /// one huge batch costs memory in proportion to its size; parts bound it.
+    pub fn apply_in_parts(&self, changes: Vec<Change>, part: usize) -> Result<(), ProjectorError> {
+        let mut batch = sled::Batch::default();
+        let mut in_batch = 0usize;
+        for (key, value) in changes {
+            match value {
+                Some(value) => batch.insert(key, value),
+                None => batch.remove(key),
+            }
+            in_batch += 1;
+            if in_batch >= part.max(1) {
+                self.tree
+                    .apply_batch(std::mem::take(&mut batch))
+                    .map_err(|error| ProjectorError::Storage(error.to_string()))?;
+                in_batch = 0;
+            }
+        }
+        self.tree
+            .apply_batch(batch)
+            .map_err(|error| ProjectorError::Storage(error.to_string()))
+    }
+}
+
 impl KvStore for SledStore {
     fn apply(&mut self, changes: Vec<Change>) -> Result<(), ProjectorError> {
         let mut batch = sled::Batch::default();

@@ -9,7 +9,8 @@
 //! (see [`crate::replay`]); the live engine never clones, so each node and row has one
 //! owner and is changed in place.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -88,13 +89,48 @@ pub trait TrackedTable {
     fn mark_all_changed(&mut self);
 }
 
-/// The rows of one read model, kept in memory, with the set of rows changed since the
-/// last drain.
+/// Hashes an address (already unique): one multiplication.
+#[derive(Default)]
+pub(crate) struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_usize(&mut self, value: usize) {
+        self.0 = (value as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
+    }
+}
+
+/// A set of addresses.
+pub(crate) type Addresses = HashSet<usize, BuildHasherDefault<AddressHasher>>;
+
+/// The rows of one read model, kept in memory, with the rows changed since the last
+/// drain.
 #[derive(Clone)]
 pub struct Table<K, V> {
     name: &'static str,
     rows: OrdMap<Arc<K>, Arc<V>>,
-    changed: BTreeSet<K>,
+    /// The keys of rows changed since the last drain, once each: the map's own key
+    /// pointers (no key is copied), told apart by address — each is held here, so no two
+    /// live ones share one. (A row removed and created again between two drains is listed
+    /// twice; both entries write its final state.)
+    changed: Vec<Arc<K>>,
+    changed_at: Addresses,
+}
+
+/// Notes that the row at `key` changed (once per drain).
+fn mark_changed<K>(changed: &mut Vec<Arc<K>>, changed_at: &mut Addresses, key: &Arc<K>) {
+    if changed_at.insert(Arc::as_ptr(key) as usize) {
+        changed.push(key.clone());
+    }
 }
 
 impl<K, V> std::fmt::Debug for Table<K, V> {
@@ -138,10 +174,12 @@ impl<K: TableKey, V> Table<K, V> {
 impl<K: TableKey, V: Clone> TrackedTable for Table<K, V> {
     fn discard_changes(&mut self) {
         self.changed.clear();
+        self.changed_at.clear();
     }
 
     fn mark_all_changed(&mut self) {
-        self.changed = self.rows.keys().map(|key| (**key).clone()).collect();
+        self.changed_at.clear();
+        self.changed = self.rows.keys().cloned().collect();
     }
 }
 
@@ -150,23 +188,25 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default + Clone> Table<K, V>
         Self {
             name,
             rows: OrdMap::new(),
-            changed: BTreeSet::new(),
+            changed: Vec::new(),
+            changed_at: Addresses::default(),
         }
     }
 
     /// The row for `key`, created empty if missing, marked changed.
     pub fn row_mut(&mut self, key: K) -> &mut V {
-        // Between two writes most rows are touched many times: clone the key only the
-        // first time.
-        if !self.changed.contains(&key) {
-            self.changed.insert(key.clone());
-        }
-        if !self.rows.contains_key(&key) {
-            self.rows.insert(Arc::new(key.clone()), Arc::default());
-        }
+        let stored = match self.rows.get_key_value(&key) {
+            Some((stored, _)) => stored.clone(),
+            None => {
+                let stored = Arc::new(key);
+                self.rows.insert(stored.clone(), Arc::default());
+                stored
+            }
+        };
+        mark_changed(&mut self.changed, &mut self.changed_at, &stored);
         let row = self
             .rows
-            .get_mut(&key)
+            .get_mut(&stored)
             .expect("the row was just found or inserted");
         // Copies the row only if a replay checkpoint shares it.
         Arc::make_mut(row)
@@ -174,16 +214,14 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default + Clone> Table<K, V>
 
     /// The row for `key` if it exists, marked changed.
     pub fn existing_mut(&mut self, key: &K) -> Option<&mut V> {
-        let row = self.rows.get_mut(key)?;
-        if !self.changed.contains(key) {
-            self.changed.insert(key.clone());
-        }
+        let (stored, row) = self.rows.get_key_value_mut(key)?;
+        mark_changed(&mut self.changed, &mut self.changed_at, stored);
         Some(Arc::make_mut(row))
     }
 
     pub fn remove(&mut self, key: &K) {
-        if self.rows.remove(key).is_some() {
-            self.changed.insert(key.clone());
+        if let Some((stored, _)) = self.rows.remove_with_key(key) {
+            mark_changed(&mut self.changed, &mut self.changed_at, &stored);
         }
     }
 
@@ -191,11 +229,12 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default + Clone> Table<K, V>
     /// positionally (MessagePack arrays, no field names): a third of the bytes to encode,
     /// write and keep. So the order of a row's fields is part of the fold version.
     pub fn drain_changes(&mut self, out: &mut Vec<Change>) {
+        self.changed_at.clear();
         for key in std::mem::take(&mut self.changed) {
             let encoded_key = key.encode(self.name);
             let value = self
                 .rows
-                .get(&key)
+                .get(&*key)
                 .map(|row| rmp_serde::to_vec(&**row).expect("read-model rows always encode"));
             out.push((encoded_key, value));
         }

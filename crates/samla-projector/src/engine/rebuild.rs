@@ -6,9 +6,13 @@
 //!   overlaps folding and writing on a second core;
 //! - **coalesced writes**: batches are folded in memory and written only every
 //!   [`EngineConfig::write_every`] events (or [`EngineConfig::write_interval`]): a row
-//!   touched by many events is encoded and written once. Each write is still one atomic
-//!   sled batch holding the state, the id index and the checkpoint it reflects, so a crash
-//!   resumes from a consistent checkpoint.
+//!   touched by many events is encoded and written once. The new folder is swapped in
+//!   only once it reaches the head (a crash before that starts the rebuild over), so a
+//!   write need not be atomic: it goes in sled batches of `WRITE_PART` changes, the
+//!   checkpoint last, which bounds what sled holds while it applies one;
+//! - **writes beside the fold**: a write's changes are encoded here, then handed to a
+//!   blocking thread while the next batches fold; the next write waits for it first, so
+//!   writes stay in order and at most one window of changes waits in memory.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -22,7 +26,7 @@ use super::{EngineConfig, Projector, mark_store, next_folder, set_current};
 use crate::error::ProjectorError;
 use crate::folder::Folder;
 use crate::prepare::{Prepared, RawEvent, prepare};
-use crate::store::{KvStore, SledStore};
+use crate::store::{Change, SledStore};
 
 /// Prepared batches waiting for the fold: enough to keep the reader one step ahead.
 const PREPARED_AHEAD: usize = 2;
@@ -45,6 +49,7 @@ pub(super) async fn rebuild(
     let mut building = Folder::new();
     let mut unwritten = 0usize;
     let mut last_write = Instant::now();
+    let mut writing: Option<Writing> = None;
     // Read to the head, then to the new head, until a pass finds nothing new: the swap
     // happens at the head, and following the tail covers the rest.
     loop {
@@ -71,7 +76,9 @@ pub(super) async fn rebuild(
                     .fetch_add(outcome.applied, Ordering::Relaxed);
                 if unwritten >= config.write_every || last_write.elapsed() >= config.write_interval
                 {
-                    write(&mut store, &mut building)?;
+                    let changes = building.drain_changes();
+                    finish(writing.take()).await?;
+                    writing = Some(start_write(&store, changes));
                     unwritten = 0;
                     last_write = Instant::now();
                 }
@@ -82,7 +89,9 @@ pub(super) async fn rebuild(
         reader.abort();
         result?;
     }
-    write(&mut store, &mut building)?;
+    finish(writing.take()).await?;
+    let changes = building.drain_changes();
+    tokio::task::block_in_place(|| store.apply_in_parts(changes, WRITE_PART))?;
     store.flush()?;
     set_current(&config.data_dir, &fresh)?;
     if current != fresh && current.exists() {
@@ -93,10 +102,29 @@ pub(super) async fn rebuild(
     Ok((store, building))
 }
 
-/// Writes everything folded since the last write, with its checkpoint, in one atomic batch.
-fn write(store: &mut SledStore, folder: &mut Folder) -> Result<(), ProjectorError> {
-    let changes = folder.drain_changes();
-    tokio::task::block_in_place(|| store.apply(changes))
+/// A write under way on a blocking thread.
+type Writing = tokio::task::JoinHandle<Result<(), ProjectorError>>;
+
+/// sled batches of a rebuild's writes: the folder is swapped in only once complete (a
+/// crash before that rebuilds it again), so its writes need not be atomic, and smaller
+/// sled batches hold less memory.
+const WRITE_PART: usize = 4096;
+
+/// Writes `changes` (the checkpoint last) on a blocking thread.
+fn start_write(store: &SledStore, changes: Vec<Change>) -> Writing {
+    // A clone of the store is a handle on the same sled tree.
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || store.apply_in_parts(changes, WRITE_PART))
+}
+
+/// Waits for the write under way, if any.
+async fn finish(writing: Option<Writing>) -> Result<(), ProjectorError> {
+    match writing {
+        Some(writing) => writing
+            .await
+            .map_err(|error| ProjectorError::Storage(format!("a write failed: {error}")))?,
+        None => Ok(()),
+    }
 }
 
 /// Reads `records` in batches of `batch_max` and prepares each on a blocking thread,

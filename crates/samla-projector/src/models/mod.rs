@@ -37,8 +37,9 @@ use crate::visibility::{SliceId, slice_of};
 /// The name and version of the fold. Bump the version whenever any model's rows or rules
 /// change: replicas then rebuild from the log instead of mixing two versions.
 pub const FOLD_NAME: &str = "samla-read-models";
-/// (2: rows encoded positionally instead of with field names.)
-pub const FOLD_VERSION: u32 = 2;
+/// (2: rows encoded positionally instead of with field names; 3: timeline postings stored
+/// as delta-encoded varints.)
+pub const FOLD_VERSION: u32 = 3;
 
 /// Apply an event, or undo one (for a correction or retraction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,57 +5,352 @@
 //! viewer's timeline is the merge of the slices it may see, in one facet. The time index
 //! `m/timeline_time/<chunk>` keeps the first and last `recorded_at` of each chunk, so a
 //! time maps to a sequence range without reading the log.
+//!
+//! Every event lands in four chunks, so recording must be cheap: a chunk is keyed in
+//! memory by its stored key (written into a reused buffer, looked up without allocating),
+//! its sequences are kept as they are stored (ascending, delta-encoded varints: one or two
+//! bytes a sequence instead of eight), so appending is a push and writing a chunk is a
+//! copy — nothing is encoded twice.
 
-use serde::{Deserialize, Serialize};
+use std::borrow::Borrow;
+use std::fmt::Write as _;
+use std::ops::{Bound, Deref};
+use std::sync::Arc;
+
+use imbl::OrdMap;
 
 use crate::error::ProjectorError;
 use crate::store::Change;
-use crate::table::{RowKey, Scope, Table, TableKey, TrackedTable};
+use crate::table::{Addresses, RowKey, Scope, Table, TableKey, TrackedTable};
 use crate::visibility::SliceId;
 use proto_events::{Envelope, Timestamp};
 
 /// Sequences per chunk (a power of two).
 pub const CHUNK_SHIFT: u32 = 12;
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TimelineKey {
+/// The prefix of every chunk's stored key.
+const CHUNK_PREFIX: &str = "m/timeline/";
+
+/// The key of one chunk: its stored form (`m/timeline/<incident>/<status>/<slice>/<facet>/
+/// <chunk as 12 hex digits>`), which orders chunks as the store does, and its scope.
+/// Shared behind an [`Arc`], so a replay checkpoint's copy of a map node copies pointers.
+#[derive(Clone)]
+pub struct TimelineKey(Arc<KeyParts>);
+
+/// What a [`TimelineKey`] holds.
+#[derive(Debug, PartialEq, Eq)]
+pub struct KeyParts {
     pub scope: Scope,
-    pub slice: SliceId,
-    pub facet: String,
-    pub chunk: u64,
+    encoded: Box<str>,
 }
 
-impl TableKey for TimelineKey {
-    fn encode(&self, table: &str) -> Vec<u8> {
-        format!(
-            "m/{table}/{}/{}/{}/{}/{:012x}",
-            self.scope.incident, self.scope.status, self.slice, self.facet, self.chunk
-        )
-        .into_bytes()
+impl Deref for TimelineKey {
+    type Target = KeyParts;
+    fn deref(&self) -> &KeyParts {
+        &self.0
     }
-    fn decode(rest: &str) -> Option<Self> {
-        let mut parts = rest.split('/');
+}
+
+impl std::fmt::Debug for TimelineKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.encoded)
+    }
+}
+
+// Equality and order are the stored key's alone (the scope is part of it), so a chunk can
+// be looked up by a borrowed `str`.
+impl PartialEq for TimelineKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.encoded == other.0.encoded
+    }
+}
+impl Eq for TimelineKey {}
+impl PartialOrd for TimelineKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for TimelineKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.encoded.cmp(&other.0.encoded)
+    }
+}
+impl Borrow<str> for TimelineKey {
+    fn borrow(&self) -> &str {
+        &self.0.encoded
+    }
+}
+
+impl KeyParts {
+    /// The stored key.
+    pub fn encoded(&self) -> &str {
+        &self.encoded
+    }
+
+    /// The slice, facet and chunk, read from the stored key.
+    fn slice_facet_chunk(&self) -> (&str, &str, u64) {
+        let mut parts = self.encoded[CHUNK_PREFIX.len()..].split('/').skip(2);
+        let slice = parts.next().unwrap_or_default();
+        let facet = parts.next().unwrap_or_default();
+        let chunk = parts
+            .next()
+            .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+            .unwrap_or_default();
+        (slice, facet, chunk)
+    }
+
+    pub fn slice(&self) -> &str {
+        self.slice_facet_chunk().0
+    }
+
+    pub fn facet(&self) -> &str {
+        self.slice_facet_chunk().1
+    }
+
+    pub fn chunk(&self) -> u64 {
+        self.slice_facet_chunk().2
+    }
+}
+
+impl TimelineKey {
+    /// Reads a stored chunk key back (`None` when it is not one).
+    fn parse(encoded: &str) -> Option<Self> {
+        let mut parts = encoded.strip_prefix(CHUNK_PREFIX)?.split('/');
         let incident = proto_events::IncidentId::new(parts.next()?).ok()?;
         let status = parts.next()?.parse().ok()?;
-        let slice = SliceId::parse(parts.next()?)?;
-        let facet = parts.next()?.to_string();
-        let chunk = u64::from_str_radix(parts.next()?, 16).ok()?;
-        parts.next().is_none().then_some(TimelineKey {
-            scope: Scope { incident, status },
-            slice,
-            facet,
-            chunk,
+        SliceId::parse(parts.next()?)?;
+        let facet = parts.next()?;
+        let chunk = parts.next()?;
+        let valid = !facet.is_empty()
+            && chunk.len() == 12
+            && u64::from_str_radix(chunk, 16).is_ok()
+            && parts.next().is_none();
+        valid.then(|| {
+            TimelineKey(Arc::new(KeyParts {
+                scope: Scope { incident, status },
+                encoded: encoded.into(),
+            }))
         })
     }
 }
 
-/// The sequences of one chunk, ascending.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Postings(pub Vec<u64>);
+/// The sequences of one chunk, ascending, as stored: the first as an unsigned LEB128
+/// varint, each next one as its (positive) difference from the one before.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Postings {
+    bytes: Vec<u8>,
+    last: u64,
+}
+
+fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// One varint from the front of `bytes`: its value and the rest.
+fn take_varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let mut value = 0u64;
+    for (index, byte) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(byte & 0x7f) << (7 * index);
+        if byte & 0x80 == 0 {
+            return Some((value, &bytes[index + 1..]));
+        }
+    }
+    None
+}
+
+impl Postings {
+    /// Appends `seq` if it is above every sequence held (an event folded out of order, in
+    /// an "as happened" replay, is not indexed again).
+    pub fn push(&mut self, seq: u64) {
+        if self.bytes.is_empty() {
+            put_varint(&mut self.bytes, seq);
+        } else if self.last < seq {
+            put_varint(&mut self.bytes, seq - self.last);
+        } else {
+            return;
+        }
+        self.last = seq;
+    }
+
+    /// The sequences, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        let mut rest = self.bytes.as_slice();
+        let mut previous = 0u64;
+        std::iter::from_fn(move || {
+            let (delta, tail) = take_varint(rest)?;
+            rest = tail;
+            previous += delta;
+            Some(previous)
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The stored value: a MessagePack `bin` holding the varints.
+    fn stored(&self) -> Vec<u8> {
+        let length = self.bytes.len();
+        let mut out = Vec::with_capacity(length + 5);
+        if let Ok(short) = u8::try_from(length) {
+            out.extend_from_slice(&[0xc4, short]);
+        } else if let Ok(medium) = u16::try_from(length) {
+            out.push(0xc5);
+            out.extend_from_slice(&medium.to_be_bytes());
+        } else {
+            out.push(0xc6);
+            // A chunk holds at most 4,096 sequences of at most 10 bytes each.
+            out.extend_from_slice(&(length as u32).to_be_bytes());
+        }
+        out.extend_from_slice(&self.bytes);
+        out
+    }
+
+    /// Reads a stored value back; `None` unless it is a `bin` of ascending varints.
+    fn from_stored(value: &[u8]) -> Option<Self> {
+        let (&marker, rest) = value.split_first()?;
+        let (length, body) = match marker {
+            0xc4 => (usize::from(*rest.first()?), rest.get(1..)?),
+            0xc5 => (
+                usize::from(u16::from_be_bytes(rest.get(..2)?.try_into().ok()?)),
+                rest.get(2..)?,
+            ),
+            0xc6 => (
+                u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize,
+                rest.get(4..)?,
+            ),
+            _ => return None,
+        };
+        if body.len() != length {
+            return None;
+        }
+        let mut postings = Postings::default();
+        let mut remaining = body;
+        let mut first = true;
+        while !remaining.is_empty() {
+            let (delta, tail) = take_varint(remaining)?;
+            if !first && delta == 0 {
+                return None;
+            }
+            postings.push(postings.last.checked_add(delta)?);
+            first = false;
+            remaining = tail;
+        }
+        Some(postings)
+    }
+}
+
+/// Every chunk in memory, with the ones appended to since the last drain.
+#[derive(Clone, Default)]
+pub struct Chunks {
+    rows: OrdMap<TimelineKey, Arc<Postings>>,
+    /// Keys appended to since the last drain, once each (told apart by their address:
+    /// each is held here, so no two live ones share it).
+    changed: Vec<TimelineKey>,
+    changed_at: Addresses,
+}
+
+impl std::fmt::Debug for Chunks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chunks")
+            .field("rows", &self.rows.len())
+            .field("changed", &self.changed.len())
+            .finish()
+    }
+}
+
+impl Chunks {
+    /// Every chunk in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&TimelineKey, &Postings)> {
+        self.rows.iter().map(|(key, postings)| (key, &**postings))
+    }
+
+    /// The chunks whose stored key starts with `prefix`, in key order.
+    fn with_prefix<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a TimelineKey, &'a Postings)> + 'a {
+        self.rows
+            .range::<_, str>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(move |(key, _)| key.encoded.starts_with(prefix))
+            .map(|(key, postings)| (key, &**postings))
+    }
+
+    /// The chunk stored under `encoded`.
+    pub fn get(&self, encoded: &str) -> Option<&Postings> {
+        self.rows.get(encoded).map(|postings| &**postings)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn mark_changed(changed: &mut Vec<TimelineKey>, changed_at: &mut Addresses, key: &TimelineKey) {
+        if changed_at.insert(Arc::as_ptr(&key.0) as usize) {
+            changed.push(key.clone());
+        }
+    }
+
+    /// Appends `seq` to the chunk stored under `encoded` (in `scope`), creating it.
+    fn append(&mut self, encoded: &str, scope: &Scope, seq: u64) {
+        if let Some((key, postings)) = self.rows.get_key_value_mut(encoded) {
+            Self::mark_changed(&mut self.changed, &mut self.changed_at, key);
+            // Copies the chunk only if a replay checkpoint shares it.
+            Arc::make_mut(postings).push(seq);
+            return;
+        }
+        let key = TimelineKey(Arc::new(KeyParts {
+            scope: scope.clone(),
+            encoded: encoded.into(),
+        }));
+        let mut postings = Postings::default();
+        postings.push(seq);
+        Self::mark_changed(&mut self.changed, &mut self.changed_at, &key);
+        self.rows.insert(key, Arc::new(postings));
+    }
+
+    fn drain_changes(&mut self, out: &mut Vec<Change>) {
+        self.changed_at.clear();
+        for key in std::mem::take(&mut self.changed) {
+            let value = self.rows.get(&key).map(|postings| postings.stored());
+            out.push((key.encoded.as_bytes().to_vec(), value));
+        }
+    }
+
+    fn load(&mut self, key: &[u8], value: &[u8]) -> Result<(), ProjectorError> {
+        let text = std::str::from_utf8(key)
+            .map_err(|_| ProjectorError::Corrupt("a timeline key is not UTF-8".into()))?;
+        let key = TimelineKey::parse(text)
+            .ok_or_else(|| ProjectorError::Corrupt(format!("{text}: malformed key")))?;
+        let postings = Postings::from_stored(value)
+            .ok_or_else(|| ProjectorError::Corrupt(format!("{text}: malformed postings")))?;
+        self.rows.insert(key, Arc::new(postings));
+        Ok(())
+    }
+}
+
+impl TrackedTable for Chunks {
+    fn discard_changes(&mut self) {
+        self.changed.clear();
+        self.changed_at.clear();
+    }
+
+    fn mark_all_changed(&mut self) {
+        self.changed_at.clear();
+        self.changed = self.rows.keys().cloned().collect();
+    }
+}
 
 /// The first and last event of one chunk of the log, with their `recorded_at`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimeRange {
     pub first_seq: u64,
     pub first_recorded_at: Option<Timestamp>,
@@ -79,20 +374,12 @@ impl TableKey for ChunkKey {
 /// The facet of the whole timeline.
 pub const ALL: &str = "all";
 
-/// The facets an event is indexed under.
-pub fn facets(envelope: &Envelope) -> [String; 4] {
-    [
-        ALL.to_string(),
-        format!("o.{}", envelope.org),
-        format!("k.{}", envelope.kind()),
-        format!("a.{}.{}", envelope.aggregate.kind, envelope.aggregate.id),
-    ]
-}
-
 #[derive(Debug, Clone)]
 pub struct Timeline {
-    pub table: Table<TimelineKey, Postings>,
+    pub table: Chunks,
     pub times: Table<ChunkKey, TimeRange>,
+    /// A reused buffer for chunk keys (not state).
+    scratch: String,
 }
 
 impl Default for Timeline {
@@ -101,35 +388,82 @@ impl Default for Timeline {
     }
 }
 
+/// `m/timeline/<incident>/<status>/`: every chunk of one scope.
+fn scope_prefix(scope: &Scope) -> String {
+    format!("{CHUNK_PREFIX}{}/{}/", scope.incident, scope.status)
+}
+
 impl Timeline {
     pub fn new() -> Self {
         Self {
-            table: Table::new("timeline"),
+            table: Chunks::default(),
             times: Table::new("timeline_time"),
+            scratch: String::new(),
         }
     }
 
     /// Notes that event `seq` belongs to `key`'s scope and slice, under each facet.
     pub fn record(&mut self, key: &RowKey, seq: u64, recorded_at: Timestamp, envelope: &Envelope) {
-        for facet in facets(envelope) {
-            let chunk_key = TimelineKey {
-                scope: key.scope.clone(),
-                slice: key.slice.clone(),
-                facet,
-                chunk: seq >> CHUNK_SHIFT,
+        let chunk = seq >> CHUNK_SHIFT;
+        let mut buffer = std::mem::take(&mut self.scratch);
+        buffer.clear();
+        // Writing to a String cannot fail.
+        let _ = write!(
+            buffer,
+            "{CHUNK_PREFIX}{}/{}/{}/",
+            key.scope.incident, key.scope.status, key.slice
+        );
+        let base = buffer.len();
+        for facet in 0..4 {
+            buffer.truncate(base);
+            let _ = match facet {
+                0 => write!(buffer, "{ALL}/{chunk:012x}"),
+                1 => write!(buffer, "o.{}/{chunk:012x}", envelope.org),
+                2 => write!(buffer, "k.{}/{chunk:012x}", envelope.kind()),
+                _ => write!(
+                    buffer,
+                    "a.{}.{}/{chunk:012x}",
+                    envelope.aggregate.kind, envelope.aggregate.id
+                ),
             };
-            let postings = &mut self.table.row_mut(chunk_key).0;
-            if postings.last().is_none_or(|last| *last < seq) {
-                postings.push(seq);
-            }
+            self.table.append(&buffer, &key.scope, seq);
         }
-        let range = self.times.row_mut(ChunkKey(seq >> CHUNK_SHIFT));
+        self.scratch = buffer;
+        let range = self.times.row_mut(ChunkKey(chunk));
         if range.first_recorded_at.is_none() {
             range.first_seq = seq;
             range.first_recorded_at = Some(recorded_at);
         }
         range.last_seq = seq;
         range.last_recorded_at = Some(recorded_at);
+    }
+
+    /// The chunks of `scope` in `facet` over the slices `visible` admits (each slice is
+    /// asked once per run of its chunks).
+    fn visible_chunks<'a>(
+        &'a self,
+        prefix: &'a str,
+        facet: &'a str,
+        visible: impl Fn(&SliceId) -> bool + 'a,
+    ) -> impl Iterator<Item = (u64, &'a Postings)> + 'a {
+        let mut last_slice: Option<(&'a str, bool)> = None;
+        self.table
+            .with_prefix(prefix)
+            .filter_map(move |(key, postings)| {
+                let (slice, key_facet, chunk) = key.0.slice_facet_chunk();
+                if key_facet != facet {
+                    return None;
+                }
+                let admitted = match last_slice {
+                    Some((seen, admitted)) if seen == slice => admitted,
+                    _ => {
+                        let admitted = SliceId::parse(slice).is_some_and(|id| visible(&id));
+                        last_slice = Some((slice, admitted));
+                        admitted
+                    }
+                };
+                admitted.then_some((chunk, postings))
+            })
     }
 
     /// Up to `limit` sequences below `before` (exclusive), newest first, in one facet, over
@@ -142,12 +476,11 @@ impl Timeline {
         before: u64,
         limit: usize,
     ) -> Vec<u64> {
+        let prefix = scope_prefix(scope);
         let mut seqs: Vec<u64> = self
-            .table
-            .iter()
-            .filter(|(key, _)| key.scope == *scope && key.facet == facet && visible(&key.slice))
-            .filter(|(key, _)| (key.chunk << CHUNK_SHIFT) < before)
-            .flat_map(|(_, postings)| postings.0.iter().copied().filter(|seq| *seq < before))
+            .visible_chunks(&prefix, facet, visible)
+            .filter(|(chunk, _)| (chunk << CHUNK_SHIFT) < before)
+            .flat_map(|(_, postings)| postings.iter().filter(|seq| *seq < before))
             .collect();
         seqs.sort_unstable_by(|a, b| b.cmp(a));
         seqs.truncate(limit);
@@ -157,12 +490,11 @@ impl Timeline {
     /// Every sequence after `after` (exclusive) in the whole timeline over the visible
     /// slices, ascending.
     pub fn after(&self, scope: &Scope, visible: impl Fn(&SliceId) -> bool, after: u64) -> Vec<u64> {
+        let prefix = scope_prefix(scope);
         let mut seqs: Vec<u64> = self
-            .table
-            .iter()
-            .filter(|(key, _)| key.scope == *scope && key.facet == ALL && visible(&key.slice))
-            .filter(|(key, _)| ((key.chunk + 1) << CHUNK_SHIFT) > after)
-            .flat_map(|(_, postings)| postings.0.iter().copied().filter(|seq| *seq > after))
+            .visible_chunks(&prefix, ALL, visible)
+            .filter(|(chunk, _)| ((chunk + 1) << CHUNK_SHIFT) > after)
+            .flat_map(|(_, postings)| postings.iter().filter(|seq| *seq > after))
             .collect();
         seqs.sort_unstable();
         seqs
@@ -189,15 +521,66 @@ impl Timeline {
     }
 
     pub fn owns(&self, table: &str) -> bool {
-        table == self.table.name() || table == self.times.name()
+        table == "timeline" || table == self.times.name()
     }
 
     pub fn load(&mut self, key: &[u8], value: &[u8]) -> Result<(), ProjectorError> {
-        let text = std::str::from_utf8(key).unwrap_or_default();
-        if text.starts_with("m/timeline_time/") {
+        if key.starts_with(b"m/timeline_time/") {
             self.times.load(key, value)
         } else {
             self.table.load(key, value)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postings_keep_ascending_sequences_and_read_back_from_their_stored_form() {
+        let mut postings = Postings::default();
+        let seqs = [1u64, 2, 3, 130, 131, 20_000, 1 << 40];
+        for seq in seqs {
+            postings.push(seq);
+        }
+        // Out of order and repeated sequences are not indexed again.
+        postings.push(5);
+        postings.push(1 << 40);
+        assert_eq!(postings.iter().collect::<Vec<_>>(), seqs);
+        let stored = postings.stored();
+        assert_eq!(stored[0], 0xc4);
+        assert_eq!(Postings::from_stored(&stored), Some(postings.clone()));
+
+        let mut long = Postings::default();
+        for seq in (1..=4096u64).map(|n| n * 1000) {
+            long.push(seq);
+        }
+        let stored = long.stored();
+        assert_eq!(stored[0], 0xc5);
+        assert_eq!(Postings::from_stored(&stored), Some(long));
+    }
+
+    #[test]
+    fn malformed_postings_are_refused() {
+        assert_eq!(Postings::from_stored(&[]), None);
+        assert_eq!(Postings::from_stored(&[0x93, 1, 2, 3]), None);
+        assert_eq!(Postings::from_stored(&[0xc4, 2, 1]), None);
+        // A repeated sequence (a zero difference).
+        assert_eq!(Postings::from_stored(&[0xc4, 2, 1, 0]), None);
+        // A varint that never ends.
+        assert_eq!(Postings::from_stored(&[0xc4, 1, 0x80]), None);
+    }
+
+    #[test]
+    fn chunk_keys_read_back_and_name_their_parts() {
+        let text = "m/timeline/inc-1/actual/net/o.kommun/000000000002";
+        let key = TimelineKey::parse(text).expect("a chunk key");
+        assert_eq!(key.encoded(), text);
+        assert_eq!(key.slice(), "net");
+        assert_eq!(key.facet(), "o.kommun");
+        assert_eq!(key.chunk(), 2);
+        assert!(TimelineKey::parse("m/timeline/inc-1/actual/net/all").is_none());
+        assert!(TimelineKey::parse("m/timeline/inc-1/actual/net/all/2/x").is_none());
     }
 }
