@@ -177,8 +177,8 @@ impl Log {
                     })
                     .collect()
             }
-            // The server is out of reach: re-sending would only wait as long again.
-            Err(reason @ (LogError::Unavailable { .. } | LogError::Timeout { .. })) => {
+            // The connection is down: re-sending would only wait for it again.
+            Err(reason) if self.not_connected().is_some() => {
                 group.iter().map(|_| Err(reason.clone())).collect()
             }
             Err(reason) => {
