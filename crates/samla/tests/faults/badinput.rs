@@ -441,9 +441,13 @@ async fn send_unreadable_http(
 async fn an_oversized_body_is_413_and_says_the_connection_closes() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-    let env = tokio::task::spawn_blocking(shared)
+    // Its own server: on the shared one this replica's NATS door would join the other
+    // test's queue group and could take (and, stopped at the end of this test, never
+    // answer) one of that test's NATS requests.
+    let env = tokio::task::spawn_blocking(Env::start)
         .await
-        .expect("the shared server");
+        .expect("a nats-server of its own");
+    let env = &env;
     let folder = tempfile::tempdir().expect("a read-model folder");
     let replica = Serve::start(env, folder.path()).await;
     let address = replica
