@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::common::{Env, Serve, envelope, http, json_of, seed, shared, stored};
+use crate::common::{Env, Serve, ServeOptions, envelope, http, json_of, seed, shared, stored};
 use crate::mutants::{Expect, INCIDENT, Item, ORG, bad_item, bad_json_body, bad_msgpack_body};
 
 const CASES: usize = 300;
@@ -36,7 +36,13 @@ async fn three_hundred_bad_requests_through_both_doors_stop_nothing_and_lose_no_
         .await
         .expect("the shared server");
     let folder = tempfile::tempdir().expect("a read-model folder");
-    let mut replica = Serve::start(env, folder.path()).await;
+    // Pipelined commits here (the other fault tests run the default, atomic batches), so
+    // that mode too meets hostile input through both doors.
+    let options = ServeOptions {
+        extra_args: vec!["--log-commit".to_owned(), "pipelined".to_owned()],
+        ..env.serve_options()
+    };
+    let mut replica = Serve::start_on(&options, folder.path()).await;
     let mut http = http();
     let nats = env.org_client(ORG).await;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

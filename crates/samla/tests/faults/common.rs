@@ -220,6 +220,20 @@ pub struct ServeOptions {
     pub extra_args: Vec<String>,
 }
 
+impl Env {
+    /// How `samla serve` runs on this server by default.
+    pub fn serve_options(&self) -> ServeOptions {
+        ServeOptions {
+            nats_urls: vec![self.url()],
+            ingest_password: self.ingest_password.clone(),
+            projector_password: self.projector_password.clone(),
+            tokens_file: self.tokens_file.clone(),
+            log_max_bytes: LOG_MAX_BYTES,
+            extra_args: Vec::new(),
+        }
+    }
+}
+
 /// A `samla serve` child: one replica (ingest, projector, API) with its own read models.
 pub struct Serve {
     pub child: Child,
@@ -239,12 +253,8 @@ impl Serve {
     /// As [`Serve::start`] with the log's byte budget (`--log-max-bytes`).
     pub async fn start_with(env: &Env, data_dir: &Path, log_max_bytes: u64) -> Serve {
         let options = ServeOptions {
-            nats_urls: vec![env.url()],
-            ingest_password: env.ingest_password.clone(),
-            projector_password: env.projector_password.clone(),
-            tokens_file: env.tokens_file.clone(),
             log_max_bytes,
-            extra_args: Vec::new(),
+            ..env.serve_options()
         };
         Serve::start_on(&options, data_dir).await
     }
