@@ -103,18 +103,7 @@ impl Log {
         for (((request, position), _), outcome) in prepared.iter().zip(outcomes) {
             answers[*request][*position] = Some(outcome);
         }
-        answers
-            .into_iter()
-            .map(|mine| {
-                mine.into_iter()
-                    .map(|answer| {
-                        answer.unwrap_or_else(|| {
-                            Err(LogError::protocol("append batch", "an item got no answer"))
-                        })
-                    })
-                    .collect()
-            })
-            .collect()
+        answers.into_iter().map(answered).collect()
     }
 
     /// `Unavailable` while the connection to the server is down (reconnecting).
@@ -150,14 +139,7 @@ impl Log {
                 }
             }
         }
-        answers
-            .into_iter()
-            .map(|answer| {
-                answer.unwrap_or_else(|| {
-                    Err(LogError::protocol("append batch", "an item got no answer"))
-                })
-            })
-            .collect()
+        answered(answers)
     }
 
     /// One atomic batch; if it fails, every item re-sent on its own (in order).
@@ -241,6 +223,17 @@ impl Log {
         }
         Err(LogError::protocol("atomic batch", "empty batch"))
     }
+}
+
+/// Every answer, with a protocol error where one is missing (a bug, never expected).
+fn answered(answers: Vec<Option<Answer>>) -> Vec<Answer> {
+    answers
+        .into_iter()
+        .map(|answer| {
+            answer
+                .unwrap_or_else(|| Err(LogError::protocol("append batch", "an item got no answer")))
+        })
+        .collect()
 }
 
 /// Lays the items out in levels (see the module header): the indexes of each level's

@@ -110,7 +110,57 @@ impl Hasher for AddressHasher {
 }
 
 /// A set of addresses.
-pub(crate) type Addresses = HashSet<usize, BuildHasherDefault<AddressHasher>>;
+type Addresses = HashSet<usize, BuildHasherDefault<AddressHasher>>;
+
+/// The keys of rows changed since the last drain, once each: clones of the map's own key
+/// pointers (no key is copied), told apart by the address the caller names — each is held
+/// here, so no two live ones share one. (A row removed and created again between two
+/// drains is listed twice; both entries write its final state.)
+#[derive(Clone)]
+pub(crate) struct Changed<T> {
+    keys: Vec<T>,
+    at: Addresses,
+}
+
+impl<T> Default for Changed<T> {
+    fn default() -> Self {
+        Self {
+            keys: Vec::new(),
+            at: Addresses::default(),
+        }
+    }
+}
+
+impl<T: Clone> Changed<T> {
+    /// Notes that the row whose key lives at `address` changed (once per drain).
+    pub(crate) fn mark(&mut self, address: usize, key: &T) {
+        if self.at.insert(address) {
+            self.keys.push(key.clone());
+        }
+    }
+
+    /// The keys changed since the last drain, in first-touch order; forgets them.
+    pub(crate) fn take(&mut self) -> Vec<T> {
+        self.at.clear();
+        std::mem::take(&mut self.keys)
+    }
+
+    /// Forgets every change.
+    pub(crate) fn clear(&mut self) {
+        self.keys.clear();
+        self.at.clear();
+    }
+
+    /// Every key of the table, as changed.
+    pub(crate) fn set_all(&mut self, keys: impl Iterator<Item = T>) {
+        self.at.clear();
+        self.keys = keys.collect();
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+}
 
 /// The rows of one read model, kept in memory, with the rows changed since the last
 /// drain.
@@ -118,19 +168,12 @@ pub(crate) type Addresses = HashSet<usize, BuildHasherDefault<AddressHasher>>;
 pub struct Table<K, V> {
     name: &'static str,
     rows: OrdMap<Arc<K>, Arc<V>>,
-    /// The keys of rows changed since the last drain, once each: the map's own key
-    /// pointers (no key is copied), told apart by address — each is held here, so no two
-    /// live ones share one. (A row removed and created again between two drains is listed
-    /// twice; both entries write its final state.)
-    changed: Vec<Arc<K>>,
-    changed_at: Addresses,
+    changed: Changed<Arc<K>>,
 }
 
 /// Notes that the row at `key` changed (once per drain).
-fn mark_changed<K>(changed: &mut Vec<Arc<K>>, changed_at: &mut Addresses, key: &Arc<K>) {
-    if changed_at.insert(Arc::as_ptr(key) as usize) {
-        changed.push(key.clone());
-    }
+fn mark_changed<K>(changed: &mut Changed<Arc<K>>, key: &Arc<K>) {
+    changed.mark(Arc::as_ptr(key) as usize, key);
 }
 
 impl<K, V> std::fmt::Debug for Table<K, V> {
@@ -174,12 +217,10 @@ impl<K: TableKey, V> Table<K, V> {
 impl<K: TableKey, V: Clone> TrackedTable for Table<K, V> {
     fn discard_changes(&mut self) {
         self.changed.clear();
-        self.changed_at.clear();
     }
 
     fn mark_all_changed(&mut self) {
-        self.changed_at.clear();
-        self.changed = self.rows.keys().cloned().collect();
+        self.changed.set_all(self.rows.keys().cloned());
     }
 }
 
@@ -188,8 +229,7 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default + Clone> Table<K, V>
         Self {
             name,
             rows: OrdMap::new(),
-            changed: Vec::new(),
-            changed_at: Addresses::default(),
+            changed: Changed::default(),
         }
     }
 
@@ -203,7 +243,7 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default + Clone> Table<K, V>
                 stored
             }
         };
-        mark_changed(&mut self.changed, &mut self.changed_at, &stored);
+        mark_changed(&mut self.changed, &stored);
         let row = self
             .rows
             .get_mut(&stored)
@@ -215,13 +255,13 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default + Clone> Table<K, V>
     /// The row for `key` if it exists, marked changed.
     pub fn existing_mut(&mut self, key: &K) -> Option<&mut V> {
         let (stored, row) = self.rows.get_key_value_mut(key)?;
-        mark_changed(&mut self.changed, &mut self.changed_at, stored);
+        mark_changed(&mut self.changed, stored);
         Some(Arc::make_mut(row))
     }
 
     pub fn remove(&mut self, key: &K) {
         if let Some((stored, _)) = self.rows.remove_with_key(key) {
-            mark_changed(&mut self.changed, &mut self.changed_at, &stored);
+            mark_changed(&mut self.changed, &stored);
         }
     }
 
@@ -229,8 +269,7 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default + Clone> Table<K, V>
     /// positionally (MessagePack arrays, no field names): a third of the bytes to encode,
     /// write and keep. So the order of a row's fields is part of the fold version.
     pub fn drain_changes(&mut self, out: &mut Vec<Change>) {
-        self.changed_at.clear();
-        for key in std::mem::take(&mut self.changed) {
+        for key in self.changed.take() {
             let encoded_key = key.encode(self.name);
             let value = self
                 .rows

@@ -21,7 +21,7 @@ use imbl::OrdMap;
 
 use crate::error::ProjectorError;
 use crate::store::Change;
-use crate::table::{Addresses, RowKey, Scope, Table, TableKey, TrackedTable};
+use crate::table::{Changed, RowKey, Scope, Table, TableKey, TrackedTable};
 use crate::visibility::SliceId;
 use proto_events::{Envelope, Timestamp};
 
@@ -248,10 +248,8 @@ impl Postings {
 #[derive(Clone, Default)]
 pub struct Chunks {
     rows: OrdMap<TimelineKey, Arc<Postings>>,
-    /// Keys appended to since the last drain, once each (told apart by their address:
-    /// each is held here, so no two live ones share it).
-    changed: Vec<TimelineKey>,
-    changed_at: Addresses,
+    /// Keys appended to since the last drain, once each.
+    changed: Changed<TimelineKey>,
 }
 
 impl std::fmt::Debug for Chunks {
@@ -293,16 +291,14 @@ impl Chunks {
         self.rows.is_empty()
     }
 
-    fn mark_changed(changed: &mut Vec<TimelineKey>, changed_at: &mut Addresses, key: &TimelineKey) {
-        if changed_at.insert(Arc::as_ptr(&key.0) as usize) {
-            changed.push(key.clone());
-        }
+    fn mark_changed(changed: &mut Changed<TimelineKey>, key: &TimelineKey) {
+        changed.mark(Arc::as_ptr(&key.0) as usize, key);
     }
 
     /// Appends `seq` to the chunk stored under `encoded` (in `scope`), creating it.
     fn append(&mut self, encoded: &str, scope: &Scope, seq: u64) {
         if let Some((key, postings)) = self.rows.get_key_value_mut(encoded) {
-            Self::mark_changed(&mut self.changed, &mut self.changed_at, key);
+            Self::mark_changed(&mut self.changed, key);
             // Copies the chunk only if a replay checkpoint shares it.
             Arc::make_mut(postings).push(seq);
             return;
@@ -313,13 +309,12 @@ impl Chunks {
         }));
         let mut postings = Postings::default();
         postings.push(seq);
-        Self::mark_changed(&mut self.changed, &mut self.changed_at, &key);
+        Self::mark_changed(&mut self.changed, &key);
         self.rows.insert(key, Arc::new(postings));
     }
 
     fn drain_changes(&mut self, out: &mut Vec<Change>) {
-        self.changed_at.clear();
-        for key in std::mem::take(&mut self.changed) {
+        for key in self.changed.take() {
             let value = self.rows.get(&key).map(|postings| postings.stored());
             out.push((key.encoded.as_bytes().to_vec(), value));
         }
@@ -340,12 +335,10 @@ impl Chunks {
 impl TrackedTable for Chunks {
     fn discard_changes(&mut self) {
         self.changed.clear();
-        self.changed_at.clear();
     }
 
     fn mark_all_changed(&mut self) {
-        self.changed_at.clear();
-        self.changed = self.rows.keys().cloned().collect();
+        self.changed.set_all(self.rows.keys().cloned());
     }
 }
 

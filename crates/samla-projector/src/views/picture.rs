@@ -324,13 +324,7 @@ pub fn picture_by_area_with(
         for (day, n) in &s.per_day {
             *per_day.entry(day.clone()).or_default() += n;
         }
-        beds.sites += s.beds.sites;
-        beds.open_sites += s.beds.open_sites;
-        beds.capacity += s.beds.capacity;
-        beds.occupied += s.beds.occupied;
-        beds.reserved += s.beds.reserved;
-        beds.free += s.beds.free;
-        beds.over_capacity_sites += s.beds.over_capacity_sites;
+        beds += s.beds;
         open_needs += s.needs_open;
         overdue_needs += s.needs_overdue;
         for (urgency, n) in &s.needs_by_urgency {

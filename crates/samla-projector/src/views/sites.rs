@@ -74,6 +74,19 @@ pub struct HousingTotals {
     pub over_capacity_sites: u32,
 }
 
+impl std::ops::AddAssign for HousingTotals {
+    /// Totals over more sites (e.g. several incidents of an area).
+    fn add_assign(&mut self, other: HousingTotals) {
+        self.sites += other.sites;
+        self.open_sites += other.open_sites;
+        self.capacity += other.capacity;
+        self.occupied += other.occupied;
+        self.reserved += other.reserved;
+        self.free += other.free;
+        self.over_capacity_sites += other.over_capacity_sites;
+    }
+}
+
 pub fn housing_totals(sites: &[SiteView]) -> HousingTotals {
     let mut totals = HousingTotals::default();
     for site in sites {
