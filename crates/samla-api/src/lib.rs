@@ -72,6 +72,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::sync::watch;
 
 pub use app::{AppState, app};
@@ -120,6 +121,14 @@ pub async fn run(
     let http = listener.map(|listener| {
         let router = app(state.clone());
         let stop = Arc::clone(&stop);
+        // TCP_NODELAY: the live stream writes one small event at a time, and with Nagle's
+        // algorithm an event waits for the client's (delayed) acknowledgement of the one
+        // before: 15–35 ms stalls at 1,000 events/s, measured by `samla bench --only live`.
+        let listener = listener.tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY on an HTTP connection");
+            }
+        });
         let serve = axum::serve(listener, router).with_graceful_shutdown(until_stopped());
         tokio::spawn(async move {
             let served = serve.await;

@@ -217,6 +217,10 @@ impl Phases<'_> {
                 options.live_rate
             );
             let _ = publish::fresh_log(&self.server.setup, self.log).await?;
+            // Start from a settled disk: what the earlier phases left for the kernel to
+            // write back would otherwise land in this sample's syncs (ext4 writes other
+            // files' new data out with a sync).
+            let _ = tokio::task::spawn_blocking(rustix::fs::sync).await;
             let folder = scratch_folder()?;
             let read_models = folder.path().join("read-models");
             let gateway = Gateway::start(

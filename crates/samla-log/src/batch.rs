@@ -35,7 +35,9 @@
 //! they are not atomic. Atomic batches need no flow control at 1,000 events.
 //!
 //! With [`CommitMode::Pipelined`] there are no batches: every event is its own publish,
-//! all in flight at once on one connection, in input order (see `pipeline.rs`).
+//! all in flight at once on one connection, in input order (see `pipeline.rs`). With
+//! [`CommitMode::Atomic`], a group of fewer than [`MIN_ATOMIC_BATCH_EVENTS`] goes out that
+//! way too: the server's per-batch staging costs more than a few syncs.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -44,7 +46,7 @@ use async_nats::header::HeaderName;
 
 use crate::append::{Prepared, Published, append_refused, parse_pub_ack};
 use crate::error::LogError;
-use crate::{AppendItem, Appended, CommitMode, Log, MAX_BATCH_EVENTS};
+use crate::{AppendItem, Appended, CommitMode, Log, MAX_BATCH_EVENTS, MIN_ATOMIC_BATCH_EVENTS};
 
 const BATCH_ID: HeaderName = HeaderName::from_static("Nats-Batch-Id");
 const BATCH_SEQUENCE: HeaderName = HeaderName::from_static("Nats-Batch-Sequence");
@@ -123,6 +125,11 @@ impl Log {
                 let items: Vec<&Prepared> = prepared.iter().map(|(_, item)| item).collect();
                 self.append_pipelined(&items).await
             }
+            // Too few for a batch to pay for itself: one level of pipelined publishes.
+            CommitMode::Atomic if prepared.len() < MIN_ATOMIC_BATCH_EVENTS => {
+                let items: Vec<&Prepared> = prepared.iter().map(|(_, item)| item).collect();
+                self.append_pipelined(&items).await
+            }
             CommitMode::Atomic => self.append_in_levels(prepared).await,
         }
     }
@@ -142,10 +149,11 @@ impl Log {
         answered(answers)
     }
 
-    /// One atomic batch; if it fails, every item re-sent on its own (in order).
+    /// One atomic batch; if it fails, every item re-sent on its own (in order). A group
+    /// too small for a batch to pay off goes out pipelined.
     async fn commit_or_resend(&self, group: &[&Prepared]) -> Vec<Answer> {
-        if let [item] = group {
-            return vec![self.append_prepared(item).await];
+        if group.len() < MIN_ATOMIC_BATCH_EVENTS {
+            return self.append_pipelined(group).await;
         }
         match self.commit_atomic(group).await {
             Ok(last_seq) => {

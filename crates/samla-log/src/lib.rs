@@ -71,6 +71,18 @@ pub use typed::{Decoded, RecordedEvent, Undecodable, UndecodableReason};
 /// The most events one atomic batch holds (the server's limit).
 pub const MAX_BATCH_EVENTS: usize = 1000;
 
+/// The fewest events worth an atomic batch; fewer go out pipelined, even with
+/// [`CommitMode::Atomic`].
+///
+/// On a single-replica file stream the server stages every atomic batch in a file store of
+/// its own (created and deleted per batch), which costs about 3 ms however small the batch
+/// is, while a pipelined publish costs one sync (about 0.23 ms each on `sync_interval:
+/// always`). Measured on nats-server 2.15.1 (ext4, 2 cores): an atomic batch of 2 answers
+/// in 3.1 ms and one of 64 in 5.0 ms; pipelined, 2 events take 0.8 ms, 8 take 2.4 ms and
+/// 16 take 4.6 ms. The break-even is about 12. Both ways answer every event on its own
+/// and keep the input order, so the choice is speed only.
+pub const MIN_ATOMIC_BATCH_EVENTS: usize = 12;
+
 /// An open log. Cheap to clone; clones share the connection.
 #[derive(Debug, Clone)]
 pub struct Log {

@@ -23,7 +23,7 @@ pub(crate) use bytes::Bytes;
 pub(crate) use proto_events::Timestamp;
 pub(crate) use samla_log::{
     AppendItem, Appended, CommitMode, ConnectOptions, Connection, Log, LogConfig, LogError,
-    ReadFilter, ReadRange, connect,
+    MIN_ATOMIC_BATCH_EVENTS, ReadFilter, ReadRange, connect,
 };
 pub(crate) use samla_testkit::{NatsCluster, NatsServer, nats_server_binary_version, wait_for};
 
@@ -60,6 +60,18 @@ pub(crate) async fn open_shared_with(name: &str, commit: CommitMode) -> Log {
         ..own_config(name, 64 * MIB)
     };
     Log::open(&connection, config).await.expect("open log")
+}
+
+/// Events on aggregates of their own (`{tag}-0`, …) that bring `batch` up to
+/// [`MIN_ATOMIC_BATCH_EVENTS`], so that with [`CommitMode::Atomic`] it goes out as an atomic
+/// batch and not pipelined. Returns how many were added.
+pub(crate) fn pad_to_atomic(log: &Log, batch: &mut Vec<AppendItem>, tag: &str) -> usize {
+    let missing = MIN_ATOMIC_BATCH_EVENTS.saturating_sub(batch.len());
+    for index in 0..missing {
+        let name = format!("{tag}-{index}");
+        batch.push(item(log, "org-pad", &name, &name, "padding", None));
+    }
+    missing
 }
 
 pub(crate) fn item(

@@ -94,9 +94,12 @@ async fn the_same_event_twice_is_one_copy() {
             duplicate: true
         }
     );
-    let in_batch = log.append_batch(vec![event.clone(), event]).await;
-    assert_eq!(in_batch, vec![Ok(second), Ok(second)]);
-    assert_eq!(read_all(&log, ReadFilter::All).await.len(), 1);
+    // In one batch (atomic: padded past the pipelined threshold), twice.
+    let mut batch = vec![event.clone(), event];
+    let padding = pad_to_atomic(&log, &mut batch, "twice-pad");
+    let in_batch = log.append_batch(batch).await;
+    assert_eq!(in_batch[..2], [Ok(second), Ok(second)]);
+    assert_eq!(read_all(&log, ReadFilter::All).await.len(), 1 + padding);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,14 +118,18 @@ async fn batch_rules(log: Log) {
         .await
         .expect("raise");
 
-    // Two claims on one need in one call: exactly one lands.
-    let results = log
-        .append_batch(vec![
-            item(&log, "org-b", "n1", "claim-b", "claim", Some(raised.seq)),
-            item(&log, "org-c", "n2", "other-need", "raised", Some(0)),
-            item(&log, "org-c", "n1", "claim-c", "claim", Some(raised.seq)),
-        ])
-        .await;
+    // Two claims on one need in one call: exactly one lands. (Padded so that the first
+    // level is an atomic batch with the atomic mode; the second claim is a level of its own.)
+    let mut claims = vec![
+        item(&log, "org-b", "n1", "claim-b", "claim", Some(raised.seq)),
+        item(&log, "org-c", "n2", "other-need", "raised", Some(0)),
+    ];
+    pad_to_atomic(&log, &mut claims, "claims-pad");
+    claims.insert(
+        2,
+        item(&log, "org-c", "n1", "claim-c", "claim", Some(raised.seq)),
+    );
+    let results = log.append_batch(claims).await;
     let claim_seq = seq_of(&results[0]);
     seq_of(&results[1]);
     assert_eq!(
@@ -146,7 +153,7 @@ async fn batch_rules(log: Log) {
         .append(item(&log, "org-a", "s1", "stored", "x", None))
         .await
         .expect("stored");
-    let batch: Vec<AppendItem> = ["fresh-1", "stored", "fresh-2", "fresh-3"]
+    let mut batch: Vec<AppendItem> = ["fresh-1", "stored", "fresh-2", "fresh-3"]
         .iter()
         .enumerate()
         .map(|(index, id)| {
@@ -158,6 +165,7 @@ async fn batch_rules(log: Log) {
             item(&log, "org-a", &aggregate, id, "x", None)
         })
         .collect();
+    let padding = pad_to_atomic(&log, &mut batch, "stored-pad") as u64;
     let before = log.head().await.expect("head").messages;
     let first = log.append_batch(batch.clone()).await;
     assert_eq!(
@@ -176,7 +184,10 @@ async fn batch_rules(log: Log) {
             })
         ));
     }
-    assert_eq!(log.head().await.expect("head").messages, before + 3);
+    assert_eq!(
+        log.head().await.expect("head").messages,
+        before + 3 + padding
+    );
     let again = log.append_batch(batch).await;
     for (first, again) in first.iter().zip(&again) {
         assert_eq!(
@@ -191,7 +202,10 @@ async fn batch_rules(log: Log) {
             })
         ));
     }
-    assert_eq!(log.head().await.expect("head").messages, before + 3);
+    assert_eq!(
+        log.head().await.expect("head").messages,
+        before + 3 + padding
+    );
 }
 
 /// Requests appended together: each request's events land in its order, each aggregate's
