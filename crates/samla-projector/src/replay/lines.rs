@@ -8,13 +8,14 @@ use std::sync::atomic::Ordering;
 
 use proto_events::Timestamp;
 use samla_log::{Head, ReadRange};
+use tokio::sync::mpsc;
 
 use crate::error::ProjectorError;
 use crate::folder::Folder;
 use crate::prepare::RawEvent;
 use crate::replay::checkpoints::Checkpoint;
 use crate::replay::index::{Key, OccurredIndex, nanos, place, timestamp};
-use crate::replay::run::Run;
+use crate::replay::run::{Run, Source};
 use crate::replay::snapshot::{self, Header, StateStore};
 use crate::replay::{Replayed, Replayer, Sense, source};
 use crate::store::KvStore;
@@ -35,6 +36,45 @@ pub(super) struct Plan {
     /// Fill the checkpoints from the first one missing, rather than starting as near
     /// `target` as possible ([`Replayer::warm`]).
     pub fill: bool,
+}
+
+/// Events a replay's reader may read ahead of its fold.
+const READ_AHEAD: usize = 4096;
+
+/// Aborts the task when dropped (a replay that fails or is cancelled stops its reader).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Sends the records of a bounded read, which must be `first, first + 1, …` without a
+/// gap, until the read ends, a gap or an error (sent as an error), or the fold stops.
+async fn read_in_order(
+    mut records: samla_log::Records,
+    first: u64,
+    sender: mpsc::Sender<Result<RawEvent, ProjectorError>>,
+) {
+    let mut expected = first;
+    while let Some(record) = records.next().await {
+        let raw = match record {
+            Ok(record) if record.seq() == expected => Ok(RawEvent::from(record)),
+            Ok(record) => Err(ProjectorError::Log(samla_log::LogError::Unavailable {
+                reason: format!(
+                    "reading the log for a replay: sequence {} came where {expected} was due",
+                    record.seq()
+                ),
+            })),
+            Err(error) => Err(ProjectorError::Log(error)),
+        };
+        let failed = raw.is_err();
+        if sender.send(raw).await.is_err() || failed {
+            return;
+        }
+        expected += 1;
+    }
 }
 
 /// What a replay started from.
@@ -75,31 +115,30 @@ impl Replayer {
             fill,
         };
         let (mut run, start) = self.start(&plan, None, None).await?;
-        let mut records = match run.position < target {
-            true => Some(log.read(ReadRange::span(run.position + 1, target)).await?),
+        // A reader task reads ahead while the fold works (see `run.rs`).
+        let (sender, mut receiver) = mpsc::channel(READ_AHEAD);
+        let reader = match run.position < target {
+            true => {
+                let records = log.read(ReadRange::span(run.position + 1, target)).await?;
+                Some(AbortOnDrop(tokio::spawn(read_in_order(
+                    records,
+                    run.position + 1,
+                    sender,
+                ))))
+            }
             false => None,
         };
-        while let Some(records) = records.as_mut()
-            && run.position < target
-        {
+        while reader.is_some() && run.position < target {
             let (next_snapshot, next_checkpoint, chunk_end) = plan.next_stops(run.position);
-            let mut raws = Vec::with_capacity((chunk_end - run.position) as usize);
-            while (raws.len() as u64) < chunk_end - run.position {
-                match records.next().await {
-                    Some(record) => raws.push(RawEvent::from(record?)),
-                    None => break,
-                }
-            }
-            let expected_seq = run.position + raws.len() as u64;
-            if raws.is_empty() || raws.last().map(|raw| raw.seq) != Some(expected_seq) {
-                return Err(ProjectorError::Log(samla_log::LogError::Unavailable {
-                    reason: format!(
-                        "reading the log for a replay stopped before sequence {chunk_end}"
-                    ),
-                }));
-            }
-            run.fold(log, raws, Sense::Known, self.inner.config.batch_max)
-                .await?;
+            let count = (chunk_end - run.position) as usize;
+            run.fold_from(
+                log,
+                Source::Reading(&mut receiver),
+                count,
+                Sense::Known,
+                self.inner.config.batch_max,
+            )
+            .await?;
             let key = (run.last_recorded.map_or(0, nanos), run.position);
             if Some(run.position) == next_checkpoint {
                 self.keep_checkpoint(&run, Sense::Known, key);

@@ -325,7 +325,7 @@ impl Replayer {
 
     /// The picture at `point`.
     pub async fn at(&self, point: ReplayPoint) -> Result<Replayed, ProjectorError> {
-        self.replay(point, false, false)
+        self.replay(point, None, false, false)
             .await
             .map(|(replayed, _)| replayed)
     }
@@ -354,13 +354,26 @@ impl Replayer {
         if let Some(picture) = self.cached(key) {
             return Ok(picture);
         }
-        let picture = Arc::new(self.at(point).await?);
+        // The sequence recorded by `at` is known now: the replay need not look it up again.
+        let seq_at = match key {
+            PictureKey::KnownAt { seq, .. } => Some(seq),
+            _ => None,
+        };
+        let picture = Arc::new(self.replay(point, seq_at, false, false).await?.0);
         let capacity = self.inner.config.cached_pictures;
         if capacity > 0 {
-            let mut pictures = self.pictures();
-            pictures.retain(|(cached, _)| *cached != key);
-            pictures.push_front((key, picture.clone()));
-            pictures.truncate(capacity);
+            let evicted: Vec<_> = {
+                let mut pictures = self.pictures();
+                pictures.retain(|(cached, _)| *cached != key);
+                pictures.push_front((key, picture.clone()));
+                let keep = capacity.min(pictures.len());
+                pictures.drain(keep..).collect()
+            };
+            // Freeing a picture's own copies of the rows it changed takes milliseconds:
+            // not in this answer's time.
+            if !evicted.is_empty() {
+                tokio::task::spawn_blocking(move || drop(evicted));
+            }
         }
         Ok(picture)
     }
@@ -386,7 +399,7 @@ impl Replayer {
         &self,
         point: ReplayPoint,
     ) -> Result<(Replayed, String), ProjectorError> {
-        let (replayed, digest) = self.replay(point, true, false).await?;
+        let (replayed, digest) = self.replay(point, None, true, false).await?;
         let digest = digest
             .ok_or_else(|| ProjectorError::Storage("the replay kept no state to digest".into()))?;
         Ok((replayed, digest))
@@ -400,7 +413,7 @@ impl Replayer {
             Sense::Known => ReplayPoint::KnownAtSeq(self.inner.log.head().await?.last_seq),
             Sense::Happened => ReplayPoint::HappenedAt(timestamp(i64::MAX)),
         };
-        Ok(self.replay(point, false, true).await?.0.events)
+        Ok(self.replay(point, None, false, true).await?.0.events)
     }
 
     pub fn config(&self) -> &ReplayConfig {
@@ -474,16 +487,19 @@ impl Replayer {
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
+    /// `seq_at`: for [`ReplayPoint::KnownAt`], the sequence recorded by its time if the
+    /// caller already looked it up.
     async fn replay(
         &self,
         point: ReplayPoint,
+        seq_at: Option<u64>,
         want_digest: bool,
         fill: bool,
     ) -> Result<(Replayed, Option<String>), ProjectorError> {
         self.inner.counters.replays.fetch_add(1, Ordering::Relaxed);
         let (replayed, digest) = match point {
             ReplayPoint::KnownAtSeq(seq) => self.known(Some(seq), None, want_digest, fill).await?,
-            ReplayPoint::KnownAt(time) => self.known(None, Some(time), want_digest, fill).await?,
+            ReplayPoint::KnownAt(time) => self.known(seq_at, Some(time), want_digest, fill).await?,
             ReplayPoint::HappenedAt(time) => self.happened(time, want_digest, fill).await?,
         };
         self.prune();
