@@ -1,15 +1,17 @@
 //! The projector service: pull, decode, fold, write — and rebuild when it must.
 //!
-//! One task tails the log from the checkpoint + 1 into a bounded channel (so batching
-//! never cancels a read half-way). The engine takes what is there (up to
-//! [`EngineConfig::batch_max`]), prepares it, fetches any superseded events it needs,
-//! folds the batch in memory under a short write lock, then writes the changed rows, the
-//! id index and the checkpoint in one atomic sled batch. At the head the changes of
-//! [`EngineConfig::head_write_delay`] are written together; behind it (catching up,
-//! rebuilding) writes are coalesced over [`EngineConfig::write_every`] events, so a busy
-//! row is encoded and written once, and
-//! a rebuild prepares the next batch on another thread while folding this one (see
-//! `engine/rebuild.rs`). Change notices copy envelopes only when someone listens.
+//! One task tails the log from the checkpoint + 1 and prepares (decodes and checks) each
+//! event into a bounded channel (so batching never cancels a read half-way, and decoding
+//! runs on one core while the fold runs on the other). The engine takes what is there (up
+//! to [`EngineConfig::batch_max`]), fetches any superseded events it needs, folds the
+//! batch in memory under a short write lock, then writes the changed rows, the id index
+//! and the checkpoint in one atomic sled batch, on a blocking thread while the next
+//! batches fold (writes stay in order: each waits for the one before). At the head the
+//! changes of [`EngineConfig::head_write_delay`] are written together; behind it
+//! (catching up, rebuilding) writes are coalesced over [`EngineConfig::write_every`]
+//! events, so a busy row is encoded and written once, and a rebuild prepares the next
+//! batch on another thread while folding this one (see `engine/rebuild.rs`). Change
+//! notices copy envelopes only when someone listens.
 //! Readers (the API) read the in-memory models through [`Projector::read`]; sled is what
 //! a restart loads.
 //!
@@ -36,7 +38,7 @@ use crate::store::{KvStore, SledStore};
 use crate::visibility::{SliceId, slice_of};
 
 mod rebuild;
-use rebuild::{fetch, rebuild};
+use rebuild::{Writing, fetch, finish, rebuild};
 
 const CURRENT_FILE: &str = "CURRENT";
 const FOLD_KEY: &[u8] = b"meta/fold";
@@ -432,13 +434,15 @@ async fn follow(
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), ProjectorError> {
     let start = projector.applied_seq() + 1;
-    let (sender, mut receiver) = mpsc::channel::<RawEvent>(config.batch_max * 4);
+    // The reader also prepares (decodes and checks) each event, so that catching up
+    // decodes on one core while the fold runs on the other.
+    let (sender, mut receiver) = mpsc::channel::<Prepared>(config.batch_max * 4);
     let mut tail = log.tail(start, ReadFilter::All)?;
     let reader = tokio::spawn(async move {
         loop {
             match tail.next().await {
                 Ok(record) => {
-                    if sender.send(RawEvent::from(record)).await.is_err() {
+                    if sender.send(prepare(&RawEvent::from(record))).await.is_err() {
                         return;
                     }
                 }
@@ -461,6 +465,7 @@ async fn follow(
     let mut last_flush = Instant::now();
     let mut last_write = Instant::now();
     let mut unwritten = 0usize;
+    let mut writing: Option<Writing> = None;
     let result = loop {
         // Folded but unwritten changes are written when the head delay is up, also when
         // nothing more arrives.
@@ -471,7 +476,7 @@ async fn follow(
                 continue;
             }
             () = tokio::time::sleep_until(write_due.into()), if unwritten > 0 => {
-                if let Err(error) = write_pending(projector, store) {
+                if let Err(error) = write_pending(projector, store, &mut writing).await {
                     break Err(error);
                 }
                 unwritten = 0;
@@ -483,15 +488,15 @@ async fn follow(
                 None => break Err(ProjectorError::Stopped),
             },
         };
-        let mut raws = vec![first];
-        while raws.len() < config.batch_max {
+        let mut prepared = vec![first];
+        while prepared.len() < config.batch_max {
             match receiver.try_recv() {
-                Ok(raw) => raws.push(raw),
+                Ok(one) => prepared.push(one),
                 Err(_) => break,
             }
         }
-        unwritten += raws.len();
-        if let Err(error) = apply_raws(projector, log, raws).await {
+        unwritten += prepared.len();
+        if let Err(error) = apply_prepared(projector, log, prepared).await {
             break Err(error);
         }
         // At the head, writes wait at most the head delay; behind it, they are coalesced
@@ -501,7 +506,7 @@ async fn follow(
             || unwritten >= config.write_every
             || since_write >= config.write_interval
         {
-            if let Err(error) = write_pending(projector, store) {
+            if let Err(error) = write_pending(projector, store, &mut writing).await {
                 break Err(error);
             }
             unwritten = 0;
@@ -517,27 +522,36 @@ async fn follow(
     reader.abort();
     head_watch.abort();
     if result.is_ok() && unwritten > 0 {
-        write_pending(projector, store)?;
+        write_pending(projector, store, &mut writing).await?;
     }
+    finish(writing).await?;
     result
 }
 
-/// Writes what was folded since the last write, with its checkpoint, in one atomic batch.
-fn write_pending(projector: &Projector, store: &mut SledStore) -> Result<(), ProjectorError> {
+/// Writes what was folded since the last write, with its checkpoint, in one atomic batch,
+/// on a blocking thread while the fold goes on. The write before it is awaited first, so
+/// writes land in order and at most one waits in memory.
+async fn write_pending(
+    projector: &Projector,
+    store: &SledStore,
+    writing: &mut Option<Writing>,
+) -> Result<(), ProjectorError> {
+    finish(writing.take()).await?;
     let changes = {
         let mut shared = projector.shared.write().unwrap_or_else(|p| p.into_inner());
         shared.folder.drain_changes()
     };
-    tokio::task::block_in_place(|| store.apply(changes))
+    let mut store = store.clone();
+    *writing = Some(tokio::task::spawn_blocking(move || store.apply(changes)));
+    Ok(())
 }
 
-/// Prepares and folds one batch, then publishes its notice; the caller writes it.
-async fn apply_raws(
+/// Folds one prepared batch, then publishes its notice; the caller writes it.
+async fn apply_prepared(
     projector: &Projector,
     log: &Log,
-    raws: Vec<RawEvent>,
+    prepared: Vec<Prepared>,
 ) -> Result<(), ProjectorError> {
-    let prepared: Vec<Prepared> = raws.iter().map(prepare).collect();
     let wanted = {
         let shared = projector.shared.read().unwrap_or_else(|p| p.into_inner());
         shared.folder.wanted(&prepared)

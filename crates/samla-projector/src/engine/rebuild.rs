@@ -103,7 +103,7 @@ pub(super) async fn rebuild(
 }
 
 /// A write under way on a blocking thread.
-type Writing = tokio::task::JoinHandle<Result<(), ProjectorError>>;
+pub(super) type Writing = tokio::task::JoinHandle<Result<(), ProjectorError>>;
 
 /// sled batches of a rebuild's writes: the folder is swapped in only once complete (a
 /// crash before that rebuilds it again), so its writes need not be atomic, and smaller
@@ -118,7 +118,7 @@ fn start_write(store: &SledStore, changes: Vec<Change>) -> Writing {
 }
 
 /// Waits for the write under way, if any.
-async fn finish(writing: Option<Writing>) -> Result<(), ProjectorError> {
+pub(super) async fn finish(writing: Option<Writing>) -> Result<(), ProjectorError> {
     match writing {
         Some(writing) => writing
             .await
