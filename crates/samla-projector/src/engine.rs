@@ -243,7 +243,8 @@ impl Projector {
 
     /// The digest of the stored read models and the checkpoint they reflect (`None`
     /// until the store is open). Read from sled while the projector runs, so it may lag the
-    /// in-memory picture by the batch being written.
+    /// in-memory picture by [`EngineConfig::head_write_delay`] and the write under way:
+    /// compare digests at equal checkpoints.
     pub fn digest(&self) -> Result<Option<(String, u64)>, ProjectorError> {
         let store = self.store.read().unwrap_or_else(|p| p.into_inner()).clone();
         match store {

@@ -394,7 +394,7 @@ impl Serve {
     }
 
     /// `GET /v1/digest` until its checkpoint is `seq`: the stored digest may lag the
-    /// in-memory picture (and `/readyz`) by the batch being written.
+    /// in-memory picture (and `/readyz`) by the head write delay and the write under way.
     pub async fn digest_at(&self, http: &reqwest::Client, env: &Env, seq: u64) -> (String, u64) {
         self.digest_as_at(http, &env.operator_token, seq).await
     }
