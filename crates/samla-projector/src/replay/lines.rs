@@ -117,7 +117,8 @@ impl Replayer {
         let (mut run, start) = self.start(&plan, None, None).await?;
         // A reader task reads ahead while the fold works (see `run.rs`).
         let (sender, mut receiver) = mpsc::channel(READ_AHEAD);
-        let reader = match run.position < target {
+        // Held until the fold is done; dropping it stops the reader.
+        let _reader = match run.position < target {
             true => {
                 let records = log.read(ReadRange::span(run.position + 1, target)).await?;
                 Some(AbortOnDrop(tokio::spawn(read_in_order(
@@ -128,7 +129,7 @@ impl Replayer {
             }
             false => None,
         };
-        while reader.is_some() && run.position < target {
+        while run.position < target {
             let (next_snapshot, next_checkpoint, chunk_end) = plan.next_stops(run.position);
             let count = (chunk_end - run.position) as usize;
             run.fold_from(
