@@ -9,6 +9,7 @@
 //! event added.
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 /// How many earlier values a gauge keeps for retractions to fall back on. A retraction of
 /// a value older than this many later values changes nothing visible: a later report
@@ -16,17 +17,21 @@ use serde::{Deserialize, Serialize};
 pub const GAUGE_HISTORY: usize = 4;
 
 /// A value replaced by later reports, remembering the sequence of the event that set it.
+///
+/// Most gauges only ever hold one value, and a read model row holds a dozen of them: the
+/// first value lives inline (no allocation of its own), later ones spill to the heap with
+/// room for exactly what they hold. Stored as a sequence of `(seq, value)` pairs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Gauge<T> {
     /// `(seq, value)`, ascending by sequence, at most [`GAUGE_HISTORY`] long.
-    entries: Vec<(u64, T)>,
+    entries: SmallVec<[(u64, T); 1]>,
 }
 
 impl<T> Default for Gauge<T> {
     fn default() -> Self {
         Self {
-            entries: Vec::new(),
+            entries: SmallVec::new(),
         }
     }
 }
@@ -42,6 +47,7 @@ impl<T> Gauge<T> {
                     // Older than everything kept: a later value already replaced it.
                     return;
                 }
+                self.entries.reserve_exact(1);
                 self.entries.insert(index, (seq, value));
                 if self.entries.len() > GAUGE_HISTORY {
                     self.entries.remove(0);
@@ -143,6 +149,27 @@ mod tests {
         assert_eq!(gauge.entries.len(), GAUGE_HISTORY);
         gauge.set(1, 99);
         assert_eq!(gauge.current(), Some((10, &10)));
+    }
+
+    #[test]
+    fn stored_as_the_sequence_of_pairs_it_holds() {
+        let mut gauge = Gauge::default();
+        gauge.set(5, 10u32);
+        let one = rmp_serde::to_vec(&gauge).expect("encodes");
+        assert_eq!(
+            one,
+            rmp_serde::to_vec(&vec![(5u64, 10u32)]).expect("encodes")
+        );
+        gauge.set(9, 20);
+        let two = rmp_serde::to_vec(&gauge).expect("encodes");
+        assert_eq!(
+            two,
+            rmp_serde::to_vec(&vec![(5u64, 10u32), (9, 20)]).expect("encodes")
+        );
+        assert_eq!(
+            rmp_serde::from_slice::<Gauge<u32>>(&two).expect("decodes"),
+            gauge
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use proto_events::{Envelope, OrgId, Payload, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::mark;
-use super::{Common, Effect, Position, put};
+use super::{Common, Effect, Marks, Position, put};
 use crate::gauge::{Counter, Gauge};
 use crate::table::{RowKey, Table};
 
@@ -46,7 +46,7 @@ pub struct IssueRow {
     /// Set by the raise, and replaced by an assignment or escalation that names one.
     pub due_by: Gauge<Option<Timestamp>>,
     /// Every acknowledgement's `occurred_at`, by sequence.
-    pub acknowledged_at: BTreeMap<u64, Timestamp>,
+    pub acknowledged_at: Marks,
     pub owner: Gauge<IssueOwner>,
     /// Every escalation, by sequence: the latest is the current level, the maximum the
     /// highest reached.

@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proto_events::{Envelope, OrgId, Payload, Timestamp};
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::error::ProjectorError;
 use crate::gauge::Gauge;
@@ -38,8 +39,9 @@ use crate::visibility::{SliceId, slice_of};
 /// change: replicas then rebuild from the log instead of mixing two versions.
 pub const FOLD_NAME: &str = "samla-read-models";
 /// (2: rows encoded positionally instead of with field names; 3: timeline postings stored
-/// as delta-encoded varints.)
-pub const FOLD_VERSION: u32 = 3;
+/// as delta-encoded varints; 4: an aggregate's timeline chunks keyed by their first
+/// sequence, up to 1,024 sequences each, instead of one per 4,096 sequences of the log.)
+pub const FOLD_VERSION: u32 = 4;
 
 /// Apply an event, or undo one (for a correction or retraction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,14 +112,58 @@ impl Common {
 
 /// Notes (or forgets, on undo) that something happened at `at.occurred_at`, keyed by the
 /// sequence it holds, so a correction replaces it in place and a retraction removes it.
-pub(crate) fn mark(moments: &mut BTreeMap<u64, Timestamp>, at: &Position, effect: Effect) {
+pub(crate) fn mark(moments: &mut Marks, at: &Position, effect: Effect) {
     match effect {
-        Effect::Apply => {
-            moments.insert(at.gauge_seq, at.occurred_at);
+        Effect::Apply => moments.insert(at.gauge_seq, at.occurred_at),
+        Effect::Undo => moments.remove(at.gauge_seq),
+    }
+}
+
+/// Moments keyed by the sequence of the event that holds each (see [`mark`]), ascending.
+///
+/// Most rows hold none or one (a need's claims, an issue's acknowledgements): a sorted
+/// vector whose first entry lives inline, where a `BTreeMap` allocated a node of ~200 bytes
+/// for one. Stored as a MessagePack map of sequence to moment, as that map was.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks(SmallVec<[(u64, Timestamp); 1]>);
+
+impl Marks {
+    /// Sets the moment held by `seq`.
+    pub fn insert(&mut self, seq: u64, at: Timestamp) {
+        match self.0.binary_search_by_key(&seq, |(s, _)| *s) {
+            Ok(index) => self.0[index].1 = at,
+            Err(index) => {
+                self.0.reserve_exact(1);
+                self.0.insert(index, (seq, at));
+            }
         }
-        Effect::Undo => {
-            moments.remove(&at.gauge_seq);
-        }
+    }
+
+    /// Forgets the moment held by `seq`.
+    pub fn remove(&mut self, seq: u64) {
+        self.0.retain(|(s, _)| *s != seq);
+    }
+
+    /// The moments, by ascending sequence.
+    pub fn values(&self) -> impl Iterator<Item = Timestamp> + '_ {
+        self.0.iter().map(|(_, at)| *at)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Marks {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(seq, at)| (seq, at)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Marks {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<u64, Timestamp>::deserialize(deserializer)?;
+        Ok(Marks(map.into_iter().collect()))
     }
 }
 
@@ -391,5 +437,32 @@ impl ReadModels {
                 slice: slice.clone(),
             })
             .map(|row| &row.members)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::models::testkit::t;
+
+    #[test]
+    fn marks_keep_one_moment_per_sequence_and_are_stored_as_the_map_they_replace() {
+        let mut marks = Marks::default();
+        marks.insert(9, t(9));
+        marks.insert(5, t(5));
+        marks.insert(9, t(10));
+        assert_eq!(marks.values().collect::<Vec<_>>(), [t(5), t(10)]);
+        let stored = rmp_serde::to_vec(&marks).expect("encodes");
+        let map = BTreeMap::from([(5u64, t(5)), (9, t(10))]);
+        assert_eq!(stored, rmp_serde::to_vec(&map).expect("encodes"));
+        assert_eq!(
+            rmp_serde::from_slice::<Marks>(&stored).expect("decodes"),
+            marks
+        );
+        marks.remove(5);
+        marks.remove(9);
+        assert!(marks.is_empty());
     }
 }

@@ -8,13 +8,11 @@
 //! `occurred_at`). The view derives the status from the merged facts and a `now`, so a
 //! claim expires at query time and slices merge without contradiction.
 
-use std::collections::BTreeMap;
-
 use proto_events::vocab::{Fulfilment, NeedCategory, Unit, Urgency};
 use proto_events::{Envelope, OrgId, Payload, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::{Common, Effect, Position, mark, put};
+use super::{Common, Effect, Marks, Position, mark, put};
 use crate::gauge::{Counter, Gauge};
 use crate::table::{RowKey, Table};
 
@@ -48,11 +46,11 @@ pub struct NeedRow {
     /// The current claim; a release sets `None`.
     pub claim: Gauge<Option<Claim>>,
     /// Every claim's `occurred_at`, by the sequence that set it (time to first claim).
-    pub claimed_at: BTreeMap<u64, Timestamp>,
+    pub claimed_at: Marks,
     /// The quantity met so far (partly and fully).
     pub met_quantity: Counter,
     /// Every `fully` meeting's `occurred_at`, by sequence (time to meet).
-    pub fully_met_at: BTreeMap<u64, Timestamp>,
+    pub fully_met_at: Marks,
     /// When the need was cancelled (`occurred_at`).
     pub cancelled_at: Gauge<Timestamp>,
 }

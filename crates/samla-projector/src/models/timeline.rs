@@ -1,10 +1,18 @@
 //! Timeline indexes. The timeline itself is served from the log by sequence; this keeps
-//! only which sequences belong where, in chunks of 4,096 sequences:
+//! only which sequences belong where, in chunks:
 //! `m/timeline/<incident>/<status>/<slice>/<facet>/<chunk>` → the sequences, where the
 //! facet is `all`, `o.<org>` (emitter), `k.<kind>` or `a.<type>.<id>` (aggregate). A
 //! viewer's timeline is the merge of the slices it may see, in one facet. The time index
-//! `m/timeline_time/<chunk>` keeps the first and last `recorded_at` of each chunk, so a
-//! time maps to a sequence range without reading the log.
+//! `m/timeline_time/<chunk>` keeps the first and last `recorded_at` of each 4,096
+//! sequences of the log, so a time maps to a sequence range without reading the log.
+//!
+//! The facets cut their chunks two ways. `all`, `o.` and `k.` are dense (most sequences
+//! of a range land in few of them): a chunk holds the sequences of one range of 4,096
+//! (`<chunk>` is the sequence shifted right by 12). An aggregate has a few events spread
+//! over the whole log, so ranges would give it one chunk per event: its chunk is keyed by
+//! its first sequence instead and holds up to [`AGGREGATE_CHUNK_POSTINGS`] sequences, so
+//! a busy aggregate's chunk that is rewritten at each write stays small. Readers take
+//! each chunk's range from its sequences, whichever way it was cut.
 //!
 //! Every event lands in four chunks, so recording must be cheap: a chunk is keyed in
 //! memory by its stored key (written into a reused buffer, looked up without allocating),
@@ -25,8 +33,11 @@ use crate::table::{Changed, RowKey, Scope, Table, TableKey, TrackedTable};
 use crate::visibility::SliceId;
 use proto_events::{Envelope, Timestamp};
 
-/// Sequences per chunk (a power of two).
+/// Sequences per range of the dense facets and of the time index (a power of two).
 pub const CHUNK_SHIFT: u32 = 12;
+
+/// Sequences an aggregate's chunk holds before the next one opens.
+pub const AGGREGATE_CHUNK_POSTINGS: u32 = 1024;
 
 /// The prefix of every chunk's stored key.
 const CHUNK_PREFIX: &str = "m/timeline/";
@@ -87,7 +98,8 @@ impl KeyParts {
         &self.encoded
     }
 
-    /// The slice, facet and chunk, read from the stored key.
+    /// The slice, facet and chunk (a range of sequences shifted right by [`CHUNK_SHIFT`],
+    /// or an aggregate chunk's first sequence), read from the stored key.
     fn slice_facet_chunk(&self) -> (&str, &str, u64) {
         let mut parts = self.encoded[CHUNK_PREFIX.len()..].split('/').skip(2);
         let slice = parts.next().unwrap_or_default();
@@ -140,6 +152,7 @@ impl TimelineKey {
 pub struct Postings {
     bytes: Vec<u8>,
     last: u64,
+    len: u32,
 }
 
 fn put_varint(out: &mut Vec<u8>, mut value: u64) {
@@ -174,6 +187,17 @@ impl Postings {
             return;
         }
         self.last = seq;
+        self.len += 1;
+    }
+
+    /// How many sequences it holds.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// The first and last sequence held.
+    pub fn span(&self) -> Option<(u64, u64)> {
+        take_varint(&self.bytes).map(|(first, _)| (first, self.last))
     }
 
     /// The sequences, ascending.
@@ -303,6 +327,31 @@ impl Chunks {
             Arc::make_mut(postings).push(seq);
             return;
         }
+        self.create(encoded, scope, seq);
+    }
+
+    /// Appends `seq` to the last chunk of the aggregate facet whose keys start with
+    /// `buffer` (ending in `/`), or opens a chunk keyed by `seq` when that one is full.
+    /// `buffer` is scratch: it holds a key afterwards.
+    fn append_to_aggregate(&mut self, buffer: &mut String, scope: &Scope, seq: u64) {
+        let base = buffer.len();
+        buffer.push_str("ffffffffffff");
+        if let Some((key, postings)) = self.rows.get_prev_mut(buffer.as_str())
+            && key.encoded.len() == buffer.len()
+            && key.encoded.starts_with(&buffer[..base])
+            && (postings.len() < AGGREGATE_CHUNK_POSTINGS as usize || seq <= postings.last)
+        {
+            Self::mark_changed(&mut self.changed, key);
+            Arc::make_mut(postings).push(seq);
+            return;
+        }
+        buffer.truncate(base);
+        let _ = write!(buffer, "{seq:012x}");
+        self.create(buffer, scope, seq);
+    }
+
+    /// Opens the chunk stored under `encoded` with `seq`.
+    fn create(&mut self, encoded: &str, scope: &Scope, seq: u64) {
         let key = TimelineKey(Arc::new(KeyParts {
             scope: scope.clone(),
             encoded: encoded.into(),
@@ -407,20 +456,22 @@ impl Timeline {
             key.scope.incident, key.scope.status, key.slice
         );
         let base = buffer.len();
-        for facet in 0..4 {
+        for facet in 0..3 {
             buffer.truncate(base);
             let _ = match facet {
                 0 => write!(buffer, "{ALL}/{chunk:012x}"),
                 1 => write!(buffer, "o.{}/{chunk:012x}", envelope.org),
-                2 => write!(buffer, "k.{}/{chunk:012x}", envelope.kind()),
-                _ => write!(
-                    buffer,
-                    "a.{}.{}/{chunk:012x}",
-                    envelope.aggregate.kind, envelope.aggregate.id
-                ),
+                _ => write!(buffer, "k.{}/{chunk:012x}", envelope.kind()),
             };
             self.table.append(&buffer, &key.scope, seq);
         }
+        buffer.truncate(base);
+        let _ = write!(
+            buffer,
+            "a.{}.{}/",
+            envelope.aggregate.kind, envelope.aggregate.id
+        );
+        self.table.append_to_aggregate(&mut buffer, &key.scope, seq);
         self.scratch = buffer;
         let range = self.times.row_mut(ChunkKey(chunk));
         if range.first_recorded_at.is_none() {
@@ -438,12 +489,12 @@ impl Timeline {
         prefix: &'a str,
         facet: &'a str,
         visible: impl Fn(&SliceId) -> bool + 'a,
-    ) -> impl Iterator<Item = (u64, &'a Postings)> + 'a {
+    ) -> impl Iterator<Item = &'a Postings> + 'a {
         let mut last_slice: Option<(&'a str, bool)> = None;
         self.table
             .with_prefix(prefix)
             .filter_map(move |(key, postings)| {
-                let (slice, key_facet, chunk) = key.0.slice_facet_chunk();
+                let (slice, key_facet, _) = key.0.slice_facet_chunk();
                 if key_facet != facet {
                     return None;
                 }
@@ -455,7 +506,7 @@ impl Timeline {
                         admitted
                     }
                 };
-                admitted.then_some((chunk, postings))
+                admitted.then_some(postings)
             })
     }
 
@@ -472,8 +523,8 @@ impl Timeline {
         let prefix = scope_prefix(scope);
         let mut seqs: Vec<u64> = self
             .visible_chunks(&prefix, facet, visible)
-            .filter(|(chunk, _)| (chunk << CHUNK_SHIFT) < before)
-            .flat_map(|(_, postings)| postings.iter().filter(|seq| *seq < before))
+            .filter(|postings| postings.span().is_some_and(|(first, _)| first < before))
+            .flat_map(|postings| postings.iter().filter(|seq| *seq < before))
             .collect();
         seqs.sort_unstable_by(|a, b| b.cmp(a));
         seqs.truncate(limit);
@@ -486,8 +537,8 @@ impl Timeline {
         let prefix = scope_prefix(scope);
         let mut seqs: Vec<u64> = self
             .visible_chunks(&prefix, ALL, visible)
-            .filter(|(chunk, _)| ((chunk + 1) << CHUNK_SHIFT) > after)
-            .flat_map(|(_, postings)| postings.iter().filter(|seq| *seq > after))
+            .filter(|postings| postings.span().is_some_and(|(_, last)| last > after))
+            .flat_map(|postings| postings.iter().filter(|seq| *seq > after))
             .collect();
         seqs.sort_unstable();
         seqs
@@ -563,6 +614,96 @@ mod tests {
         assert_eq!(Postings::from_stored(&[0xc4, 2, 1, 0]), None);
         // A varint that never ends.
         assert_eq!(Postings::from_stored(&[0xc4, 1, 0x80]), None);
+    }
+
+    /// A busy aggregate's events fill chunks of 1,024 keyed by their first sequence, read
+    /// back from the store and are listed across them; other facets keep their ranges.
+    #[test]
+    fn a_busy_aggregate_opens_a_chunk_per_1024_events_and_is_read_across_them() {
+        use crate::models::testkit::*;
+        use proto_events::AggregateType::Need;
+        use proto_events::payload::{NeedRaised, NeedUpdated};
+        use proto_events::vocab::{NeedCategory, Unit, Urgency};
+
+        let mut log = Log::new();
+        log.join(&["kommun"]);
+        let raised = || NeedRaised {
+            category: NeedCategory::Housing,
+            subcategory: None,
+            quantity: 1,
+            unit: Unit::Beds,
+            people: None,
+            urgency: Urgency::Normal,
+            needed_by: None,
+            addressed_to: None,
+            language: None,
+            note: None,
+        };
+        let updated = |quantity| NeedUpdated {
+            quantity: Some(quantity),
+            urgency: None,
+            needed_by: None,
+            reason: None,
+        };
+        log.event("kommun", Need, "quiet", raised()).send();
+        let mut busy = Vec::new();
+        busy.push(log.next_seq());
+        log.event("kommun", Need, "busy", raised()).send();
+        for quantity in 2..=2100u32 {
+            busy.push(log.next_seq());
+            log.event("kommun", Need, "busy", updated(quantity)).send();
+            if quantity % 500 == 0 {
+                log.event("kommun", Need, "quiet", updated(quantity)).send();
+            }
+        }
+        let models = log.fold();
+        let timeline = &models.timeline;
+
+        let chunks: Vec<(u64, usize)> = timeline
+            .table
+            .iter()
+            .filter(|(key, _)| key.facet() == "a.need.busy")
+            .map(|(key, postings)| (key.chunk(), postings.len()))
+            .collect();
+        assert_eq!(
+            chunks,
+            [
+                (busy[0], 1024),
+                (busy[1024], 1024),
+                (busy[2048], busy.len() - 2048)
+            ]
+        );
+        let quiet = timeline
+            .table
+            .iter()
+            .filter(|(key, _)| key.facet() == "a.need.quiet")
+            .count();
+        assert_eq!(
+            quiet, 1,
+            "a quiet aggregate keeps one chunk over the whole log"
+        );
+        // The whole log's facet keeps its ranges of 4,096 sequences.
+        let all: Vec<u64> = timeline
+            .table
+            .iter()
+            .filter(|(key, _)| key.facet() == ALL)
+            .map(|(key, _)| key.chunk())
+            .collect();
+        assert_eq!(all, [0]);
+
+        let newest_first: Vec<u64> = busy.iter().rev().copied().collect();
+        assert_eq!(
+            timeline.latest(&actual(), "a.need.busy", |_| true, u64::MAX, usize::MAX),
+            newest_first
+        );
+        let before = busy[1500];
+        assert_eq!(
+            timeline.latest(&actual(), "a.need.busy", |_| true, before, 3),
+            [busy[1499], busy[1498], busy[1497]]
+        );
+        let after = busy[1023];
+        let expected: Vec<u64> = (after + 1..=log.last_seq()).collect();
+        assert_eq!(timeline.after(&actual(), |_| true, after), expected);
     }
 
     #[test]

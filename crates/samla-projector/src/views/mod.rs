@@ -13,13 +13,13 @@ pub mod reports;
 pub mod resources;
 pub mod sites;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use proto_events::{OrgId, Timestamp};
 
 use crate::gauge::{Gauge, latest};
 
-use crate::models::ReadModels;
+use crate::models::{Marks, ReadModels};
 use crate::table::{RowKey, Scope, Table};
 use crate::visibility::{SliceId, Viewer};
 
@@ -217,8 +217,6 @@ pub fn last_seq<V>(rows: &[&V], seq: impl Fn(&V) -> u64) -> u64 {
 }
 
 /// The earliest moment over several slices' moment maps.
-pub fn earliest<'a>(
-    maps: impl IntoIterator<Item = &'a BTreeMap<u64, Timestamp>>,
-) -> Option<Timestamp> {
-    maps.into_iter().flat_map(|m| m.values().copied()).min()
+pub fn earliest<'a>(maps: impl IntoIterator<Item = &'a Marks>) -> Option<Timestamp> {
+    maps.into_iter().flat_map(Marks::values).min()
 }
