@@ -105,6 +105,21 @@ pub struct SledStore {
 /// sled's page cache: bounded so a replica's memory does not grow with the log.
 pub const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Frees the tree nodes sled replaced in a batch of `changes` changes.
+///
+/// sled frees what a write replaces through crossbeam-epoch, whose collector frees at most
+/// 8 bags of 64 objects each time a thread has pinned 128 times. One batch of thousands of
+/// changes leaves far more garbage than that, and the projector pins little else, so the
+/// garbage piled up: a catch-up of 300,000 events peaked at 1.2–1.3 GiB in most runs
+/// against ~450 MiB in the others. Each flush of a fresh guard moves this thread's
+/// garbage to the global queue and frees up to 8 expired bags; a few flushes more than the
+/// batch can have filled cost ~0.1 µs each when nothing is left.
+fn collect_garbage(changes: usize) {
+    for _ in 0..(changes / 16 + 64) {
+        crossbeam_epoch::pin().flush();
+    }
+}
+
 impl SledStore {
     /// Opens (or creates) the read-model folder.
     pub fn open(path: &std::path::Path) -> Result<Self, ProjectorError> {
@@ -150,17 +165,21 @@ impl SledStore {
                 self.tree
                     .apply_batch(std::mem::take(&mut batch))
                     .map_err(|error| ProjectorError::Storage(error.to_string()))?;
+                collect_garbage(in_batch);
                 in_batch = 0;
             }
         }
         self.tree
             .apply_batch(batch)
-            .map_err(|error| ProjectorError::Storage(error.to_string()))
+            .map_err(|error| ProjectorError::Storage(error.to_string()))?;
+        collect_garbage(in_batch);
+        Ok(())
     }
 }
 
 impl KvStore for SledStore {
     fn apply(&mut self, changes: Vec<Change>) -> Result<(), ProjectorError> {
+        let count = changes.len();
         let mut batch = sled::Batch::default();
         for (key, value) in changes {
             match value {
@@ -170,7 +189,9 @@ impl KvStore for SledStore {
         }
         self.tree
             .apply_batch(batch)
-            .map_err(|error| ProjectorError::Storage(error.to_string()))
+            .map_err(|error| ProjectorError::Storage(error.to_string()))?;
+        collect_garbage(count);
+        Ok(())
     }
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectorError> {
