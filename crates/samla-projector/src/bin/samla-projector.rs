@@ -31,7 +31,7 @@ struct Arguments {
     #[arg(long, default_value_t = 2000)]
     batch_max: usize,
     /// While behind the head, the most events folded between two writes to disk.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 50_000)]
     write_every: usize,
     /// Print `applied <seq>` on stdout after every batch (for tests and scripts).
     #[arg(long)]
