@@ -429,7 +429,7 @@ pub const FIGURES: &[FigureInfo] = &[
         unit: "ns/event",
         stage: true,
         target: None,
-        meaning: "Folder::drain_changes: encoding the changed rows, id index and checkpoint.",
+        meaning: "Folder::drain_changes: encoding the changed rows, id index and checkpoint, once per EngineConfig::write_every events (as the engine behind the head).",
     },
     FigureInfo {
         name: names::STAGE_WRITE,
@@ -437,7 +437,7 @@ pub const FIGURES: &[FigureInfo] = &[
         unit: "ns/event",
         stage: true,
         target: None,
-        meaning: "SledStore::apply (one atomic batch per batch) and the final flush.",
+        meaning: "SledStore::apply (one atomic batch per write, as the encode step) and the final flush.",
     },
     FigureInfo {
         name: names::SUPERSEDED_FETCHES,

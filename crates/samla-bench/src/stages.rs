@@ -1,6 +1,8 @@
 //! The rebuild taken apart: the engine's steps run one after another in this process, with
 //! the projector's own public pieces, each timed alone — so a slow rebuild says where its
-//! time goes. Per batch of `batch_max` events, as `samla_projector::engine` does it:
+//! time goes. Per batch of `batch_max` events, as `samla_projector::engine` does it behind
+//! the head (steps 5 and 6 once per `EngineConfig::write_every` events, as the engine
+//! coalesces its writes then):
 //!
 //! 1. **read**: the next events from `samla_log::Log::read` (the projector's reader);
 //! 2. **prepare**: `samla_projector::prepare` — decode, validate (with the personal-data
@@ -87,6 +89,8 @@ pub(crate) async fn rebuild_stages(
         .read(ReadRange::span(1, last_seq))
         .await
         .map_err(|error| BenchError::nats(phase, error))?;
+    let write_every = samla_projector::engine::EngineConfig::new("").write_every;
+    let mut unwritten = 0usize;
     let mut done = 0u64;
     loop {
         let started = Instant::now();
@@ -148,6 +152,13 @@ pub(crate) async fn rebuild_stages(
         let started = Instant::now();
         building.apply_batch(prepared, &fetched);
         sample.fold += started.elapsed();
+        done += raws.len() as u64;
+        unwritten += raws.len();
+        if unwritten < write_every && done < last_seq {
+            progress.tick_now(done);
+            continue;
+        }
+        unwritten = 0;
 
         let started = Instant::now();
         let changes = building.drain_changes();
@@ -164,8 +175,6 @@ pub(crate) async fn rebuild_stages(
         let started = Instant::now();
         store.apply(changes).map_err(project_error(phase))?;
         sample.write += started.elapsed();
-
-        done += raws.len() as u64;
         progress.tick_now(done);
     }
     let started = Instant::now();
