@@ -292,10 +292,10 @@ impl Chunks {
     }
 
     /// The chunks whose stored key starts with `prefix`, in key order.
-    fn with_prefix<'a>(
+    fn with_prefix<'a, 'p>(
         &'a self,
-        prefix: &'a str,
-    ) -> impl Iterator<Item = (&'a TimelineKey, &'a Postings)> + 'a {
+        prefix: &'p str,
+    ) -> impl Iterator<Item = (&'a TimelineKey, &'a Postings)> + use<'a, 'p> {
         self.rows
             .range::<_, str>((Bound::Included(prefix), Bound::Unbounded))
             .take_while(move |(key, _)| key.encoded.starts_with(prefix))
@@ -482,36 +482,47 @@ impl Timeline {
         range.last_recorded_at = Some(recorded_at);
     }
 
-    /// The chunks of `scope` in `facet` over the slices `visible` admits (each slice is
-    /// asked once per run of its chunks).
-    fn visible_chunks<'a>(
-        &'a self,
-        prefix: &'a str,
-        facet: &'a str,
-        visible: impl Fn(&SliceId) -> bool + 'a,
-    ) -> impl Iterator<Item = &'a Postings> + 'a {
-        let mut last_slice: Option<(&'a str, bool)> = None;
-        self.table
-            .with_prefix(prefix)
-            .filter_map(move |(key, postings)| {
-                let (slice, key_facet, _) = key.0.slice_facet_chunk();
-                if key_facet != facet {
-                    return None;
-                }
-                let admitted = match last_slice {
-                    Some((seen, admitted)) if seen == slice => admitted,
-                    _ => {
-                        let admitted = SliceId::parse(slice).is_some_and(|id| visible(&id));
-                        last_slice = Some((slice, admitted));
-                        admitted
-                    }
-                };
-                admitted.then_some(postings)
-            })
+    /// The chunks of `scope` in `facet` over the slices `visible` admits. Skips from one
+    /// slice to the next and reads only the facet's chunks in each, so the cost follows the
+    /// slices and the facet, not every chunk of the scope (300,000 events: 25–29 ms a
+    /// query when it walked them all).
+    fn visible_chunks(
+        &self,
+        prefix: &str,
+        facet: &str,
+        visible: impl Fn(&SliceId) -> bool,
+    ) -> Vec<&Postings> {
+        let mut found = Vec::new();
+        let mut cursor = prefix.to_string();
+        loop {
+            let next = self
+                .table
+                .rows
+                .range::<_, str>((Bound::Included(cursor.as_str()), Bound::Unbounded))
+                .next()
+                .map(|(key, _)| key.clone());
+            let Some(key) = next else { break };
+            let Some(rest) = key.encoded.strip_prefix(prefix) else {
+                break;
+            };
+            let slice = rest.split('/').next().unwrap_or_default();
+            if SliceId::parse(slice).is_some_and(|id| visible(&id)) {
+                let facet_prefix = format!("{prefix}{slice}/{facet}/");
+                found.extend(
+                    self.table
+                        .with_prefix(&facet_prefix)
+                        .map(|(_, postings)| postings),
+                );
+            }
+            // Past every key of this slice ('0' follows '/').
+            cursor = format!("{prefix}{slice}0");
+        }
+        found
     }
 
     /// Up to `limit` sequences below `before` (exclusive), newest first, in one facet, over
-    /// the slices `visible` admits.
+    /// the slices `visible` admits. Reads chunks from the newest down and stops once no
+    /// chunk left can hold one of the `limit` newest.
     pub fn latest(
         &self,
         scope: &Scope,
@@ -521,11 +532,26 @@ impl Timeline {
         limit: usize,
     ) -> Vec<u64> {
         let prefix = scope_prefix(scope);
-        let mut seqs: Vec<u64> = self
+        let mut chunks: Vec<(u64, &Postings)> = self
             .visible_chunks(&prefix, facet, visible)
-            .filter(|postings| postings.span().is_some_and(|(first, _)| first < before))
-            .flat_map(|postings| postings.iter().filter(|seq| *seq < before))
+            .into_iter()
+            .filter_map(|postings| {
+                let (first, last) = postings.span()?;
+                (first < before).then_some((last, postings))
+            })
             .collect();
+        chunks.sort_unstable_by_key(|(last, _)| std::cmp::Reverse(*last));
+        let mut seqs: Vec<u64> = Vec::new();
+        for (last, postings) in chunks {
+            if limit > 0 && seqs.len() >= limit && last < seqs[limit - 1] {
+                break;
+            }
+            seqs.extend(postings.iter().filter(|seq| *seq < before));
+            if seqs.len() >= limit {
+                seqs.sort_unstable_by(|a, b| b.cmp(a));
+                seqs.truncate(limit);
+            }
+        }
         seqs.sort_unstable_by(|a, b| b.cmp(a));
         seqs.truncate(limit);
         seqs
@@ -537,6 +563,7 @@ impl Timeline {
         let prefix = scope_prefix(scope);
         let mut seqs: Vec<u64> = self
             .visible_chunks(&prefix, ALL, visible)
+            .into_iter()
             .filter(|postings| postings.span().is_some_and(|(_, last)| last > after))
             .flat_map(|postings| postings.iter().filter(|seq| *seq > after))
             .collect();
@@ -704,6 +731,77 @@ mod tests {
         let after = busy[1023];
         let expected: Vec<u64> = (after + 1..=log.last_seq()).collect();
         assert_eq!(timeline.after(&actual(), |_| true, after), expected);
+    }
+
+    /// `latest` skips from slice to slice and stops early; a plain walk over every chunk
+    /// is the reference.
+    #[test]
+    fn latest_pages_equal_a_walk_over_every_chunk() {
+        use crate::models::testkit::*;
+        use proto_events::AggregateType::Need;
+        use proto_events::payload::NeedUpdated;
+
+        let mut log = Log::new();
+        log.join(&["a", "b", "c"]);
+        for n in 0..3000u32 {
+            let emitter = ["a", "b", "c"][(n % 3) as usize];
+            let update = NeedUpdated {
+                quantity: Some(n),
+                urgency: None,
+                needed_by: None,
+                reason: None,
+            };
+            let id = format!("need-{}", n % 40);
+            let draft = log.event(emitter, Need, &id, update);
+            match n % 7 {
+                0 => draft.to(&["b"]).send(),
+                1 => draft.to(&["a", "c"]).send(),
+                _ => draft.send(),
+            };
+        }
+        let models = log.fold();
+        let timeline = &models.timeline;
+        let slices: Vec<SliceId> = timeline
+            .table
+            .iter()
+            .filter_map(|(key, _)| SliceId::parse(key.slice()))
+            .collect();
+        assert!(
+            slices.iter().any(|s| *s != SliceId::network()),
+            "restricted slices made"
+        );
+        let reference = |facet: &str, visible: &dyn Fn(&SliceId) -> bool, before, limit| {
+            let mut seqs: Vec<u64> = timeline
+                .table
+                .iter()
+                .filter(|(key, _)| {
+                    key.facet() == facet
+                        && SliceId::parse(key.slice()).is_some_and(|id| visible(&id))
+                })
+                .flat_map(|(_, postings)| postings.iter())
+                .filter(|seq| *seq < before)
+                .collect();
+            seqs.sort_unstable_by(|a, b| b.cmp(a));
+            seqs.truncate(limit);
+            seqs
+        };
+        let everything = |_: &SliceId| true;
+        let network = |slice: &SliceId| *slice == SliceId::network();
+        let some = |slice: &SliceId| *slice != SliceId::network() || slice.to_string().len() > 3;
+        let visibles: [&dyn Fn(&SliceId) -> bool; 3] = [&everything, &network, &some];
+        for facet in [ALL, "o.b", "k.need_updated", "a.need.need-7"] {
+            for visible in visibles {
+                for before in [u64::MAX, 2_500, 1_000, 17, 0] {
+                    for limit in [0, 1, 50, 500, usize::MAX] {
+                        assert_eq!(
+                            timeline.latest(&actual(), facet, visible, before, limit),
+                            reference(facet, visible, before, limit),
+                            "{facet}, before {before}, limit {limit}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
