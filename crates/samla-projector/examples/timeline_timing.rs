@@ -6,10 +6,9 @@
 //! three facets (the whole timeline, one kind, one organisation), for every scope.
 
 use bytes::Bytes;
-use samla_projector::{Folder, Prepared, RawEvent, prepare};
-use std::collections::HashMap;
+use samla_projector::RawEvent;
 
-fn main() {
+fn main() -> Result<(), samla_projector::ProjectorError> {
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
@@ -24,18 +23,7 @@ fn main() {
             bytes: Bytes::from(proto_events::codec::encode_msgpack(envelope)),
         })
         .collect();
-    let by_seq: HashMap<u64, &RawEvent> = raws.iter().map(|e| (e.seq, e)).collect();
-    let mut folder = Folder::new();
-    for chunk in raws.chunks(2000) {
-        let batch: Vec<Prepared> = chunk.iter().map(prepare).collect();
-        let fetched: HashMap<u64, Prepared> = folder
-            .wanted(&batch)
-            .into_iter()
-            .filter_map(|seq| by_seq.get(&seq).map(|raw| (seq, prepare(raw))))
-            .collect();
-        folder.apply_batch(batch, &fetched);
-        drop(folder.drain_changes());
-    }
+    let (folder, _) = samla_projector::fold_in_memory(&raws, 2000)?;
     let scopes: Vec<_> = folder.models.picture.scopes().into_iter().collect();
     let m = &folder.models;
     println!("chunks {}, scopes {}", m.timeline.table.len(), scopes.len());
@@ -55,4 +43,5 @@ fn main() {
             started.elapsed() / (20 * scopes.len() as u32)
         );
     }
+    Ok(())
 }
