@@ -187,7 +187,7 @@ impl Folder {
                     } else {
                         match self.resolve(&usable, &seen, fetched) {
                             Ok(superseded) => {
-                                self.models.apply(&Recorded {
+                                self.models.apply_unsettled(&Recorded {
                                     seq,
                                     recorded_at: usable.recorded_at,
                                     subject: &usable.subject,
@@ -211,6 +211,7 @@ impl Folder {
             self.applied_seq = self.applied_seq.max(seq);
             outcome.last_seq = seq;
         }
+        self.models.settle();
         outcome
     }
 

@@ -40,8 +40,9 @@ use crate::visibility::{SliceId, slice_of};
 pub const FOLD_NAME: &str = "samla-read-models";
 /// (2: rows encoded positionally instead of with field names; 3: timeline postings stored
 /// as delta-encoded varints; 4: an aggregate's timeline chunks keyed by their first
-/// sequence, up to 1,024 sequences each, instead of one per 4,096 sequences of the log.)
-pub const FOLD_VERSION: u32 = 4;
+/// sequence, up to 1,024 sequences each, instead of one per 4,096 sequences of the log;
+/// 5: no timeline facet per aggregate — the log's subjects index an aggregate's events.)
+pub const FOLD_VERSION: u32 = 5;
 
 /// Apply an event, or undo one (for a correction or retraction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,6 +241,13 @@ impl ReadModels {
     /// envelope, its id was not applied before, and a correction or retraction carries the
     /// event it supersedes (same organisation, aggregate and audience).
     pub fn apply(&mut self, recorded: &Recorded<'_>) {
+        self.apply_unsettled(recorded);
+        self.settle();
+    }
+
+    /// [`ReadModels::apply`] for one event of a batch: the timeline's appends wait for
+    /// [`ReadModels::settle`], which must follow before anyone reads.
+    pub fn apply_unsettled(&mut self, recorded: &Recorded<'_>) {
         let envelope = recorded.envelope;
         let (slice, members) = slice_of(envelope);
         if let Some(members) = members {
@@ -344,6 +352,11 @@ impl ReadModels {
             let after = counted.placement(self, key);
             self.picture.replace(counted, key, before, after);
         }
+    }
+
+    /// Ends a batch folded with [`ReadModels::apply_unsettled`].
+    pub fn settle(&mut self) {
+        self.timeline.settle();
     }
 
     /// Every table, for change tracking.

@@ -103,6 +103,11 @@ impl Log {
         self.events.len() as u64 + 1
     }
 
+    /// The events appended, in log order.
+    pub fn raw_events(&self) -> &[RawEvent] {
+        &self.events
+    }
+
     /// The sequence of the last event appended.
     pub fn last_seq(&self) -> u64 {
         self.events.len() as u64

@@ -1,26 +1,27 @@
 //! Timeline indexes. The timeline itself is served from the log by sequence; this keeps
 //! only which sequences belong where, in chunks:
 //! `m/timeline/<incident>/<status>/<slice>/<facet>/<chunk>` → the sequences, where the
-//! facet is `all`, `o.<org>` (emitter), `k.<kind>` or `a.<type>.<id>` (aggregate). A
-//! viewer's timeline is the merge of the slices it may see, in one facet. The time index
+//! facet is `all`, `o.<org>` (emitter) or `k.<kind>`. A viewer's timeline is the merge of
+//! the slices it may see, in one facet. A chunk holds the sequences of one range of 4,096
+//! (`<chunk>` is the sequence shifted right by 12). The time index
 //! `m/timeline_time/<chunk>` keeps the first and last `recorded_at` of each 4,096
 //! sequences of the log, so a time maps to a sequence range without reading the log.
 //!
-//! The facets cut their chunks two ways. `all`, `o.` and `k.` are dense (most sequences
-//! of a range land in few of them): a chunk holds the sequences of one range of 4,096
-//! (`<chunk>` is the sequence shifted right by 12). An aggregate has a few events spread
-//! over the whole log, so ranges would give it one chunk per event: its chunk is keyed by
-//! its first sequence instead and holds up to [`AGGREGATE_CHUNK_POSTINGS`] sequences, so
-//! a busy aggregate's chunk that is rewritten at each write stays small. Readers take
-//! each chunk's range from its sequences, whichever way it was cut.
+//! There is no facet per aggregate: the log's subjects already name the aggregate
+//! (`samla.evt.<incident>.<org>.<type>.<id>`), so JetStream indexes an aggregate's events
+//! itself. The projector's copy (fold version 4) was read by nothing and cost a fifth of
+//! the fold and over half of the timeline's keys.
 //!
-//! Every event lands in four chunks, so recording must be cheap: a chunk is keyed in
-//! memory by its stored key (written into a reused buffer, looked up without allocating),
-//! its sequences are kept as they are stored (ascending, delta-encoded varints: one or two
-//! bytes a sequence instead of eight), so appending is a push and writing a chunk is a
-//! copy — nothing is encoded twice.
+//! Every event lands in three chunks, so recording must be cheap. The appends of a batch
+//! wait in a small map by chunk key, and [`Timeline::settle`] (the end of every batch)
+//! adds them to the chunks: most of a batch's events fall into few chunks, so each is
+//! looked up once a batch, not once an event (a lookup in the ordered map compares long
+//! keys that share their scope and slice). A chunk keeps its sequences as they are stored
+//! (ascending, delta-encoded varints: one or two bytes a sequence instead of eight), so
+//! appending is a push and writing a chunk is a copy — nothing is encoded twice.
 
 use std::borrow::Borrow;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::ops::{Bound, Deref};
 use std::sync::Arc;
@@ -33,11 +34,8 @@ use crate::table::{Changed, RowKey, Scope, Table, TableKey, TrackedTable};
 use crate::visibility::SliceId;
 use proto_events::{Envelope, Timestamp};
 
-/// Sequences per range of the dense facets and of the time index (a power of two).
+/// Sequences per range of the chunks and of the time index (a power of two).
 pub const CHUNK_SHIFT: u32 = 12;
-
-/// Sequences an aggregate's chunk holds before the next one opens.
-pub const AGGREGATE_CHUNK_POSTINGS: u32 = 1024;
 
 /// The prefix of every chunk's stored key.
 const CHUNK_PREFIX: &str = "m/timeline/";
@@ -98,8 +96,8 @@ impl KeyParts {
         &self.encoded
     }
 
-    /// The slice, facet and chunk (a range of sequences shifted right by [`CHUNK_SHIFT`],
-    /// or an aggregate chunk's first sequence), read from the stored key.
+    /// The slice, facet and chunk (a range of sequences shifted right by [`CHUNK_SHIFT`]),
+    /// read from the stored key.
     fn slice_facet_chunk(&self) -> (&str, &str, u64) {
         let mut parts = self.encoded[CHUNK_PREFIX.len()..].split('/').skip(2);
         let slice = parts.next().unwrap_or_default();
@@ -319,45 +317,26 @@ impl Chunks {
         changed.mark(Arc::as_ptr(&key.0) as usize, key);
     }
 
-    /// Appends `seq` to the chunk stored under `encoded` (in `scope`), creating it.
-    fn append(&mut self, encoded: &str, scope: &Scope, seq: u64) {
+    /// Appends `seqs` (ascending, as folded) to the chunk stored under `encoded` (in
+    /// `scope`), creating it.
+    fn append(&mut self, encoded: &str, scope: &Scope, seqs: &[u64]) {
         if let Some((key, postings)) = self.rows.get_key_value_mut(encoded) {
             Self::mark_changed(&mut self.changed, key);
             // Copies the chunk only if a replay checkpoint shares it.
-            Arc::make_mut(postings).push(seq);
+            let postings = Arc::make_mut(postings);
+            for seq in seqs {
+                postings.push(*seq);
+            }
             return;
         }
-        self.create(encoded, scope, seq);
-    }
-
-    /// Appends `seq` to the last chunk of the aggregate facet whose keys start with
-    /// `buffer` (ending in `/`), or opens a chunk keyed by `seq` when that one is full.
-    /// `buffer` is scratch: it holds a key afterwards.
-    fn append_to_aggregate(&mut self, buffer: &mut String, scope: &Scope, seq: u64) {
-        let base = buffer.len();
-        buffer.push_str("ffffffffffff");
-        if let Some((key, postings)) = self.rows.get_prev_mut(buffer.as_str())
-            && key.encoded.len() == buffer.len()
-            && key.encoded.starts_with(&buffer[..base])
-            && (postings.len() < AGGREGATE_CHUNK_POSTINGS as usize || seq <= postings.last)
-        {
-            Self::mark_changed(&mut self.changed, key);
-            Arc::make_mut(postings).push(seq);
-            return;
-        }
-        buffer.truncate(base);
-        let _ = write!(buffer, "{seq:012x}");
-        self.create(buffer, scope, seq);
-    }
-
-    /// Opens the chunk stored under `encoded` with `seq`.
-    fn create(&mut self, encoded: &str, scope: &Scope, seq: u64) {
         let key = TimelineKey(Arc::new(KeyParts {
             scope: scope.clone(),
             encoded: encoded.into(),
         }));
         let mut postings = Postings::default();
-        postings.push(seq);
+        for seq in seqs {
+            postings.push(*seq);
+        }
         Self::mark_changed(&mut self.changed, &key);
         self.rows.insert(key, Arc::new(postings));
     }
@@ -416,10 +395,45 @@ impl TableKey for ChunkKey {
 /// The facet of the whole timeline.
 pub const ALL: &str = "all";
 
+/// The appends of the batch being folded, by chunk key, in first-touch order.
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    at: HashMap<Box<str>, usize>,
+    chunks: Vec<PendingChunk>,
+}
+
+#[derive(Debug, Clone)]
+struct PendingChunk {
+    encoded: Box<str>,
+    scope: Scope,
+    seqs: Vec<u64>,
+}
+
+impl Pending {
+    fn add(&mut self, encoded: &str, scope: &Scope, seq: u64) {
+        if let Some(&index) = self.at.get(encoded) {
+            self.chunks[index].seqs.push(seq);
+            return;
+        }
+        self.at.insert(encoded.into(), self.chunks.len());
+        self.chunks.push(PendingChunk {
+            encoded: encoded.into(),
+            scope: scope.clone(),
+            seqs: vec![seq],
+        });
+    }
+
+    fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Timeline {
     pub table: Chunks,
     pub times: Table<ChunkKey, TimeRange>,
+    /// Appends not yet in `table` (empty between batches: see [`Timeline::settle`]).
+    pending: Pending,
     /// A reused buffer for chunk keys (not state).
     scratch: String,
 }
@@ -440,11 +454,13 @@ impl Timeline {
         Self {
             table: Chunks::default(),
             times: Table::new("timeline_time"),
+            pending: Pending::default(),
             scratch: String::new(),
         }
     }
 
-    /// Notes that event `seq` belongs to `key`'s scope and slice, under each facet.
+    /// Notes that event `seq` belongs to `key`'s scope and slice, under each facet. The
+    /// chunks hold it after the next [`Timeline::settle`].
     pub fn record(&mut self, key: &RowKey, seq: u64, recorded_at: Timestamp, envelope: &Envelope) {
         let chunk = seq >> CHUNK_SHIFT;
         let mut buffer = std::mem::take(&mut self.scratch);
@@ -463,15 +479,8 @@ impl Timeline {
                 1 => write!(buffer, "o.{}/{chunk:012x}", envelope.org),
                 _ => write!(buffer, "k.{}/{chunk:012x}", envelope.kind()),
             };
-            self.table.append(&buffer, &key.scope, seq);
+            self.pending.add(&buffer, &key.scope, seq);
         }
-        buffer.truncate(base);
-        let _ = write!(
-            buffer,
-            "a.{}.{}/",
-            envelope.aggregate.kind, envelope.aggregate.id
-        );
-        self.table.append_to_aggregate(&mut buffer, &key.scope, seq);
         self.scratch = buffer;
         let range = self.times.row_mut(ChunkKey(chunk));
         if range.first_recorded_at.is_none() {
@@ -480,6 +489,15 @@ impl Timeline {
         }
         range.last_seq = seq;
         range.last_recorded_at = Some(recorded_at);
+    }
+
+    /// Adds the appends recorded since the last call to their chunks. The fold calls it at
+    /// the end of every batch, before anyone reads.
+    pub fn settle(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        for chunk in pending.chunks {
+            self.table.append(&chunk.encoded, &chunk.scope, &chunk.seqs);
+        }
     }
 
     /// The chunks of `scope` in `facet` over the slices `visible` admits. Skips from one
@@ -492,6 +510,10 @@ impl Timeline {
         facet: &str,
         visible: impl Fn(&SliceId) -> bool,
     ) -> Vec<&Postings> {
+        debug_assert!(
+            self.pending.is_empty(),
+            "the timeline is read before it settled"
+        );
         let mut found = Vec::new();
         let mut cursor = prefix.to_string();
         loop {
@@ -583,10 +605,12 @@ impl Timeline {
 
     /// Every table, for change tracking.
     pub fn tables_mut(&mut self) -> [&mut dyn TrackedTable; 2] {
+        self.settle();
         [&mut self.table, &mut self.times]
     }
 
     pub fn drain_changes(&mut self, out: &mut Vec<Change>) {
+        self.settle();
         self.table.drain_changes(out);
         self.times.drain_changes(out);
     }
@@ -643,94 +667,79 @@ mod tests {
         assert_eq!(Postings::from_stored(&[0xc4, 1, 0x80]), None);
     }
 
-    /// A busy aggregate's events fill chunks of 1,024 keyed by their first sequence, read
-    /// back from the store and are listed across them; other facets keep their ranges.
+    /// One batch's events land in the chunks of their ranges when the batch settles, as
+    /// they do folded one at a time; no chunk is kept per aggregate.
     #[test]
-    fn a_busy_aggregate_opens_a_chunk_per_1024_events_and_is_read_across_them() {
+    fn a_batch_settles_into_the_chunks_of_its_ranges() {
         use crate::models::testkit::*;
+        use crate::{KvStore, fold_in_memory};
         use proto_events::AggregateType::Need;
-        use proto_events::payload::{NeedRaised, NeedUpdated};
-        use proto_events::vocab::{NeedCategory, Unit, Urgency};
+        use proto_events::payload::NeedUpdated;
 
         let mut log = Log::new();
-        log.join(&["kommun"]);
-        let raised = || NeedRaised {
-            category: NeedCategory::Housing,
-            subcategory: None,
-            quantity: 1,
-            unit: Unit::Beds,
-            people: None,
-            urgency: Urgency::Normal,
-            needed_by: None,
-            addressed_to: None,
-            language: None,
-            note: None,
+        log.join(&["a", "b"]);
+        let events = 9_000u64;
+        for n in 0..events {
+            let update = NeedUpdated {
+                quantity: Some(n as u32),
+                urgency: None,
+                needed_by: None,
+                reason: None,
+            };
+            let emitter = ["a", "b"][(n % 2) as usize];
+            log.event(emitter, Need, &format!("need-{}", n % 30), update)
+                .send();
+        }
+        let raws = log.raw_events();
+        let (one_by_one, stored_one_by_one) = fold_in_memory(raws, 1).expect("fold");
+        let (in_one_batch, stored_in_one_batch) = fold_in_memory(raws, raws.len()).expect("fold");
+        assert_eq!(
+            stored_one_by_one.digest().expect("digest"),
+            stored_in_one_batch.digest().expect("digest")
+        );
+        let chunks = |models: &crate::ReadModels| -> Vec<(String, u64, Vec<u64>)> {
+            models
+                .timeline
+                .table
+                .iter()
+                .map(|(key, postings)| {
+                    (
+                        key.facet().to_string(),
+                        key.chunk(),
+                        postings.iter().collect(),
+                    )
+                })
+                .collect()
         };
-        let updated = |quantity| NeedUpdated {
-            quantity: Some(quantity),
-            urgency: None,
-            needed_by: None,
-            reason: None,
-        };
-        log.event("kommun", Need, "quiet", raised()).send();
-        let mut busy = Vec::new();
-        busy.push(log.next_seq());
-        log.event("kommun", Need, "busy", raised()).send();
-        for quantity in 2..=2100u32 {
-            busy.push(log.next_seq());
-            log.event("kommun", Need, "busy", updated(quantity)).send();
-            if quantity % 500 == 0 {
-                log.event("kommun", Need, "quiet", updated(quantity)).send();
+        let chunks_in_one_batch = chunks(&in_one_batch.models);
+        assert_eq!(chunks(&one_by_one.models), chunks_in_one_batch);
+        // Each event under the whole timeline, its emitter and its kind, in the range of
+        // 4,096 sequences it falls in.
+        let mut expected: std::collections::BTreeMap<(String, u64), Vec<u64>> = Default::default();
+        for raw in raws {
+            let envelope = proto_events::codec::decode_msgpack(&raw.bytes).expect("decode");
+            for facet in [
+                ALL.to_string(),
+                format!("o.{}", envelope.org),
+                format!("k.{}", envelope.kind()),
+            ] {
+                expected
+                    .entry((facet, raw.seq >> CHUNK_SHIFT))
+                    .or_default()
+                    .push(raw.seq);
             }
         }
-        let models = log.fold();
-        let timeline = &models.timeline;
-
-        let chunks: Vec<(u64, usize)> = timeline
-            .table
-            .iter()
-            .filter(|(key, _)| key.facet() == "a.need.busy")
-            .map(|(key, postings)| (key.chunk(), postings.len()))
+        let mut chunks_in_one_batch = chunks_in_one_batch;
+        chunks_in_one_batch.sort();
+        let expected: Vec<(String, u64, Vec<u64>)> = expected
+            .into_iter()
+            .map(|((facet, chunk), seqs)| (facet, chunk, seqs))
             .collect();
-        assert_eq!(
-            chunks,
-            [
-                (busy[0], 1024),
-                (busy[1024], 1024),
-                (busy[2048], busy.len() - 2048)
-            ]
+        assert!(
+            chunks_in_one_batch.len() >= 3 * 3,
+            "three ranges, three facets at least"
         );
-        let quiet = timeline
-            .table
-            .iter()
-            .filter(|(key, _)| key.facet() == "a.need.quiet")
-            .count();
-        assert_eq!(
-            quiet, 1,
-            "a quiet aggregate keeps one chunk over the whole log"
-        );
-        // The whole log's facet keeps its ranges of 4,096 sequences.
-        let all: Vec<u64> = timeline
-            .table
-            .iter()
-            .filter(|(key, _)| key.facet() == ALL)
-            .map(|(key, _)| key.chunk())
-            .collect();
-        assert_eq!(all, [0]);
-
-        let newest_first: Vec<u64> = busy.iter().rev().copied().collect();
-        assert_eq!(
-            timeline.latest(&actual(), "a.need.busy", |_| true, u64::MAX, usize::MAX),
-            newest_first
-        );
-        let before = busy[1500];
-        assert_eq!(
-            timeline.latest(&actual(), "a.need.busy", |_| true, before, 3),
-            [busy[1499], busy[1498], busy[1497]]
-        );
-        let after = busy[1023];
-        let expected: Vec<u64> = (after + 1..=log.last_seq()).collect();
-        assert_eq!(timeline.after(&actual(), |_| true, after), expected);
+        assert_eq!(chunks_in_one_batch, expected);
     }
 
     /// `latest` skips from slice to slice and stops early; a plain walk over every chunk
@@ -789,7 +798,7 @@ mod tests {
         let network = |slice: &SliceId| *slice == SliceId::network();
         let some = |slice: &SliceId| *slice != SliceId::network() || slice.to_string().len() > 3;
         let visibles: [&dyn Fn(&SliceId) -> bool; 3] = [&everything, &network, &some];
-        for facet in [ALL, "o.b", "k.need_updated", "a.need.need-7"] {
+        for facet in [ALL, "o.b", "k.need_updated"] {
             for visible in visibles {
                 for before in [u64::MAX, 2_500, 1_000, 17, 0] {
                     for limit in [0, 1, 50, 500, usize::MAX] {
