@@ -83,6 +83,12 @@ fn sse_event(seq: u64, data: &serde_json::Value) -> Event {
 }
 
 /// Replays from the log, then forwards live notices, until the client goes away.
+///
+/// When what the viewer may see changes (it joins the incident, a restricted group
+/// grows), events folded before the notice that shows the change may have become visible
+/// too: the stream then reads on from the timeline, in order, instead of the notice, so a
+/// live stream holds exactly what a reconnect from the same point would (an organisation
+/// connected before its own join was folded missed the events before the join).
 async fn feed(
     state: QueryState,
     scope: Scope,
@@ -92,26 +98,16 @@ async fn feed(
 ) {
     // Subscribe first, so nothing applied during the replay is missed.
     let mut notices = state.projector.subscribe();
-    let backlog = state.projector.read(|m| {
+    let (mut visible, backlog) = state.projector.read(|m| {
         let visible = VisibleSlices::new(m, &scope, &viewer);
-        m.timeline
-            .after(&scope, |slice| visible.contains(slice), after)
+        let backlog = m
+            .timeline
+            .after(&scope, |slice| visible.contains(slice), after);
+        (visible, backlog)
     });
     let mut last_sent = after;
-    for seq in backlog {
-        match timeline_item(&state.log, seq, &viewer).await {
-            Ok(Some(item)) => {
-                if sender.send(sse_event(seq, &item)).await.is_err() {
-                    return;
-                }
-                last_sent = seq;
-            }
-            Ok(None) => {}
-            Err(error) => {
-                tracing::warn!(%error, "live stream: replay from the log failed");
-                return; // the client reconnects with Last-Event-ID and resumes
-            }
-        }
+    if !send_from_log(&state, &viewer, backlog, &sender, &mut last_sent).await {
+        return;
     }
     loop {
         let notice = match notices.recv().await {
@@ -124,9 +120,21 @@ async fn feed(
             }
             Err(RecvError::Closed) => return,
         };
-        let visible = state
-            .projector
-            .read(|m| VisibleSlices::new(m, &scope, &viewer));
+        let (now_visible, backlog) = state.projector.read(|m| {
+            let now_visible = VisibleSlices::new(m, &scope, &viewer);
+            let backlog = (now_visible != visible).then(|| {
+                m.timeline
+                    .after(&scope, |slice| now_visible.contains(slice), last_sent)
+            });
+            (now_visible, backlog)
+        });
+        visible = now_visible;
+        if let Some(backlog) = backlog {
+            if !send_from_log(&state, &viewer, backlog, &sender, &mut last_sent).await {
+                return;
+            }
+            continue;
+        }
         for changed in notice.events {
             if changed.seq <= last_sent
                 || changed.envelope.incident != scope.incident
@@ -142,4 +150,32 @@ async fn feed(
             last_sent = changed.seq;
         }
     }
+}
+
+/// Sends the events at `seqs` (ascending), read from the log. `false` when the stream
+/// should end: the client went away, or the log could not be read (the client reconnects
+/// with Last-Event-ID and resumes).
+async fn send_from_log(
+    state: &QueryState,
+    viewer: &Viewer,
+    seqs: Vec<u64>,
+    sender: &mpsc::Sender<Event>,
+    last_sent: &mut u64,
+) -> bool {
+    for seq in seqs {
+        match timeline_item(&state.log, seq, viewer).await {
+            Ok(Some(item)) => {
+                if sender.send(sse_event(seq, &item)).await.is_err() {
+                    return false;
+                }
+                *last_sent = seq;
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, "live stream: replay from the log failed");
+                return false;
+            }
+        }
+    }
+    true
 }

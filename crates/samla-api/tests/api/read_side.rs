@@ -155,6 +155,17 @@ async fn live(
     last_event_id: Option<u64>,
     until: usize,
 ) -> Vec<u64> {
+    let body = live_connect(router, org, incident, last_event_id).await;
+    live_collect(body, until).await
+}
+
+/// Opens the live stream: its body once the stream answered.
+async fn live_connect(
+    router: &Router,
+    org: &str,
+    incident: &str,
+    last_event_id: Option<u64>,
+) -> Body {
     let token = fixture().org_tokens[org].clone();
     let mut request = Request::get(format!("/v1/incidents/{incident}/live"))
         .header("authorization", format!("Bearer {token}"));
@@ -167,7 +178,12 @@ async fn live(
         .await
         .expect("the router answers");
     assert_eq!(response.status(), StatusCode::OK);
-    let mut body = response.into_body();
+    response.into_body()
+}
+
+/// The sequences of the next `until` events of a live stream (fewer if the deadline
+/// passes), in order.
+async fn live_collect(mut body: Body, until: usize) -> Vec<u64> {
     let mut text = String::new();
     let mut seqs = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -185,6 +201,47 @@ async fn live(
         }
     }
     seqs
+}
+
+/// An organisation that opens the live stream before its join is folded sees nothing at
+/// first; once it joins, the stream shows what became visible — the network's events from
+/// before the join too, in order — exactly as a reconnect from the same point would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_stream_shows_what_became_visible_when_its_viewer_joins() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let side = read_side(folder.path()).await;
+    let incident = "live-join";
+    let alfa_joined = post_one(&side.router, "alfa", &joined(incident, "alfa")).await;
+    let early = post_one(
+        &side.router,
+        "alfa",
+        &event(
+            Kind::NeedRaised,
+            incident,
+            "alfa",
+            "need-early",
+            Audience::Network,
+        ),
+    )
+    .await;
+    let (status, _) = get(
+        &side.router,
+        "alfa",
+        &format!("/v1/incidents/{incident}/needs?min_seq={early}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "both folded before bravo connects");
+    // Not a member yet: bravo's stream starts empty.
+    let body = live_connect(&side.router, "bravo", incident, Some(0)).await;
+    let bravo_joined = post_one(&side.router, "bravo", &joined(incident, "bravo")).await;
+    let seen = live_collect(body, 3).await;
+    assert_eq!(seen, vec![alfa_joined, early, bravo_joined]);
+    let reconnected = live(&side.router, "bravo", incident, Some(0), 3).await;
+    assert_eq!(
+        reconnected, seen,
+        "a reconnect from the start sees the same"
+    );
+    side.shut().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,7 +24,7 @@ use crate::table::{RowKey, Scope, Table};
 use crate::visibility::{SliceId, Viewer};
 
 /// The slices one viewer may see in one scope.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisibleSlices {
     network: bool,
     restricted: HashSet<SliceId>,
