@@ -501,8 +501,12 @@ async fn follow(
         }
         // At the head, writes wait at most the head delay; behind it, they are coalesced
         // over more events (see `rebuild`). Each is one atomic batch with its checkpoint.
+        // Behind means behind the last head seen (refreshed every 500 ms), not an empty
+        // channel: a fold faster than the reader empties the channel many times a second
+        // while catching up, and wrote (and encoded) its rows every 100 ms.
         let since_write = last_write.elapsed();
-        if (receiver.is_empty() && since_write >= config.head_write_delay)
+        let at_head = projector.metrics.head_seq.load(Ordering::Relaxed) <= projector.applied_seq();
+        if (at_head && receiver.is_empty() && since_write >= config.head_write_delay)
             || unwritten >= config.write_every
             || since_write >= config.write_interval
         {

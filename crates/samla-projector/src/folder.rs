@@ -167,8 +167,9 @@ impl Folder {
         skip_at_or_below_checkpoint: bool,
     ) -> BatchOutcome {
         let mut outcome = BatchOutcome::default();
-        // Earlier events of this batch, for corrections that point at them.
-        let mut seen: HashMap<u64, Usable> = HashMap::new();
+        // Earlier events of this batch, for corrections that point at them (boxed as they
+        // came: moving each envelope into the map copied it, and again at every growth).
+        let mut seen: HashMap<u64, Box<Usable>> = HashMap::with_capacity(batch.len());
         for prepared in batch {
             let seq = prepared.seq();
             if skip_at_or_below_checkpoint && seq <= self.applied_seq {
@@ -198,7 +199,7 @@ impl Folder {
                                 self.ids.insert(id, seq);
                                 self.new_ids.push((id, seq));
                                 outcome.applied += 1;
-                                seen.insert(seq, *usable);
+                                seen.insert(seq, usable);
                             }
                             Err(row) => {
                                 self.models.quarantine.add(*row);
@@ -231,7 +232,7 @@ impl Folder {
     fn resolve(
         &self,
         usable: &Usable,
-        seen: &HashMap<u64, Usable>,
+        seen: &HashMap<u64, Box<Usable>>,
         fetched: &HashMap<u64, Prepared>,
     ) -> Result<Option<Superseded>, Box<QuarantineRow>> {
         let Some(target) = supersedes(&usable.envelope.payload) else {
@@ -249,10 +250,12 @@ impl Folder {
             ))
         };
         let lookup = |seq: u64| -> Option<&Usable> {
-            seen.get(&seq).or_else(|| match fetched.get(&seq) {
-                Some(Prepared::Usable(u)) => Some(&**u),
-                _ => None,
-            })
+            seen.get(&seq)
+                .map(|u| &**u)
+                .or_else(|| match fetched.get(&seq) {
+                    Some(Prepared::Usable(u)) => Some(&**u),
+                    _ => None,
+                })
         };
         let Some(&target_seq) = self.ids.get(&target.as_uuid().as_u128()) else {
             return Err(refuse(format!(
