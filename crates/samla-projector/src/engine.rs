@@ -501,11 +501,13 @@ async fn follow(
         }
         // At the head, writes wait at most the head delay; behind it, they are coalesced
         // over more events (see `rebuild`). Each is one atomic batch with its checkpoint.
-        // Behind means behind the last head seen (refreshed every 500 ms), not an empty
-        // channel: a fold faster than the reader empties the channel many times a second
-        // while catching up, and wrote (and encoded) its rows every 100 ms.
+        // Behind means more than a batch behind the last head seen (refreshed every 500
+        // ms), not an empty channel: a fold faster than the reader empties the channel
+        // many times a second while catching up, and wrote (and encoded) its rows every
+        // 100 ms. Under live load the head seen is a few events ahead: that is the head.
         let since_write = last_write.elapsed();
-        let at_head = projector.metrics.head_seq.load(Ordering::Relaxed) <= projector.applied_seq();
+        let at_head = projector.metrics.head_seq.load(Ordering::Relaxed)
+            <= projector.applied_seq() + config.batch_max as u64;
         if (at_head && receiver.is_empty() && since_write >= config.head_write_delay)
             || unwritten >= config.write_every
             || since_write >= config.write_interval
