@@ -150,7 +150,6 @@ impl TimelineKey {
 pub struct Postings {
     bytes: Vec<u8>,
     last: u64,
-    len: u32,
 }
 
 fn put_varint(out: &mut Vec<u8>, mut value: u64) {
@@ -185,12 +184,6 @@ impl Postings {
             return;
         }
         self.last = seq;
-        self.len += 1;
-    }
-
-    /// How many sequences it holds.
-    pub fn len(&self) -> usize {
-        self.len as usize
     }
 
     /// The first and last sequence held.
