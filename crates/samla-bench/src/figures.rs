@@ -13,11 +13,14 @@ pub mod names {
     pub const RAW_ATOMIC_SMALL_BATCH: &str = "raw_atomic_batch_75_events_per_s";
     pub const RAW_ORDERED_READ: &str = "raw_ordered_read_events_per_s";
     pub const NAIVE_LOOP: &str = "naive_loop_events_per_s";
+    pub const NAIVE_LOOP_CPU: &str = "naive_loop_cpu_us_per_event";
     pub const RAW_DURABLE_PIPELINED: &str = "raw_durable_pipelined_events_per_s";
     pub const RAW_DURABLE_ATOMIC_BATCH: &str = "raw_durable_atomic_batch_events_per_s";
     pub const REBUILD: &str = "rebuild_events_per_s";
     pub const PROJECTOR_PEAK_RSS: &str = "projector_peak_rss_mb";
     pub const SLED_BYTES_PER_MILLION: &str = "sled_bytes_per_million_events";
+    pub const REBUILD_PROJECTOR_CPU: &str = "rebuild_projector_cpu_us_per_event";
+    pub const REBUILD_SERVER_CPU: &str = "rebuild_server_cpu_us_per_event";
 
     pub const STAGE_READ: &str = "stage_read_ns_per_event";
     pub const STAGE_DECODE: &str = "stage_decode_ns_per_event";
@@ -166,6 +169,16 @@ pub const FIGURES: &[FigureInfo] = &[
                   projector's size; sled flushed every second like the projector.",
     },
     FigureInfo {
+        name: names::NAIVE_LOOP_CPU,
+        group: Group::Read,
+        unit: "µs/event",
+        stage: false,
+        target: None,
+        meaning: "The CPU time (user and system, every thread) the bench process used during \
+                  that loop, per event: what the baseline spends, beside the projector's \
+                  rebuild_projector_cpu_us_per_event.",
+    },
+    FigureInfo {
         name: names::RAW_DURABLE_PIPELINED,
         group: Group::Durable,
         unit: "events/s",
@@ -213,6 +226,26 @@ pub const FIGURES: &[FigureInfo] = &[
         target: None,
         meaning: "Samla. Disk used by the projector's data folder after the rebuild (allocated \
                   blocks, like du), scaled to one million events.",
+    },
+    FigureInfo {
+        name: names::REBUILD_PROJECTOR_CPU,
+        group: Group::Rebuild,
+        unit: "µs/event",
+        stage: false,
+        target: None,
+        meaning: "Samla. CPU time (user and system, every thread) the projector process used \
+                  during that rebuild, per event. Against the wall time per event it tells \
+                  work from waiting: on N cores, a rebuild bound by work uses up to N times \
+                  its wall time.",
+    },
+    FigureInfo {
+        name: names::REBUILD_SERVER_CPU,
+        group: Group::Rebuild,
+        unit: "µs/event",
+        stage: false,
+        target: None,
+        meaning: "The nats-server's CPU time over the same span, per event: what serving the \
+                  log takes from the same cores.",
     },
     FigureInfo {
         name: names::AS_OF_KNOWN_FIRST,

@@ -17,6 +17,11 @@
 //! last sequence; the peak memory is `VmHWM` from `/proc/<pid>/status`, polled every
 //! 100 ms and read once more at that moment, while the process is still alive. Then it gets
 //! SIGINT (it flushes sled and exits), and the data folder is measured like `du` does.
+//!
+//! The CPU time the projector and the nats-server used from spawn to that line (user and
+//! system, every thread, from `/proc/<pid>/stat`) says whether a rebuild is bound by work
+//! or by waiting: on two cores, CPU time per event near twice the wall time per event means
+//! both cores were busy.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -127,6 +132,10 @@ pub struct PerfRecord {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RebuildSample {
     pub elapsed: Duration,
+    /// CPU time of the projector process from spawn to the head.
+    pub projector_cpu: Duration,
+    /// CPU time of the nats-server serving the log over the same span.
+    pub server_cpu: Duration,
     pub peak_rss_kib: u64,
     pub disk_bytes: u64,
 }
@@ -138,6 +147,8 @@ pub(crate) struct LogPlace {
     pub log_max_bytes: u64,
     /// The log's last sequence: the rebuild is done when the projector applied it.
     pub last_seq: u64,
+    /// The nats-server's process, for its CPU time.
+    pub server_pid: u32,
 }
 
 /// Runs one rebuild into the empty folder `data_dir`.
@@ -168,6 +179,7 @@ pub(crate) async fn rebuild_once(
         .stderr(Stdio::from(stderr))
         .kill_on_drop(true);
     let mut progress = Progress::new(phase, place.last_seq);
+    let server_cpu_before = cpu_time(place.server_pid);
     let started = Instant::now();
     let mut child = command
         .spawn()
@@ -211,6 +223,10 @@ pub(crate) async fn rebuild_once(
         }
     };
     peak_kib = peak_kib.max(peak_rss_kib(pid).unwrap_or(0));
+    let projector_cpu = cpu_time(pid);
+    let server_cpu = cpu_time(place.server_pid)
+        .zip(server_cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     progress.done();
     if let Some(profiler) = profiler.as_mut() {
         stop_gracefully(profiler, "perf").await?;
@@ -222,10 +238,18 @@ pub(crate) async fn rebuild_once(
             "could not read VmHWM of process {pid} from /proc"
         )));
     }
+    let (Some(projector_cpu), Some(server_cpu)) = (projector_cpu, server_cpu) else {
+        return Err(BenchError::ProjectorFailed(format!(
+            "could not read the CPU time of process {pid} or of the nats-server ({}) from /proc",
+            place.server_pid
+        )));
+    };
     let disk_bytes = disk_usage(data_dir).map_err(BenchError::storage)?;
     let _ = std::fs::remove_file(&stderr_path);
     Ok(RebuildSample {
         elapsed,
+        projector_cpu,
+        server_cpu,
         peak_rss_kib: peak_kib,
         disk_bytes,
     })
@@ -286,6 +310,45 @@ pub(crate) fn peak_rss_kib(pid: u32) -> Option<u64> {
     })
 }
 
+/// CPU time of a process so far, all its threads: the larger of two readings. The clock
+/// ticks of `/proc/<pid>/stat` (user and system) count threads that have exited too but
+/// only in steps of 10 ms; the nanoseconds of each live thread's `schedstat` are exact. A
+/// short run needs the second, a run whose threads came and went the first.
+pub(crate) fn cpu_time(pid: u32) -> Option<Duration> {
+    let ticks = cpu_ticks(pid)?;
+    let exact = live_threads_cpu(pid).unwrap_or_default();
+    Some(ticks.max(exact))
+}
+
+fn cpu_ticks(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; the fields after it are plain. utime and
+    // stime are fields 14 and 15, the 12th and 13th after the name.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_ascii_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    let per_second = rustix::param::clock_ticks_per_second();
+    if per_second == 0 {
+        return None;
+    }
+    Some(Duration::from_secs_f64(
+        (user + system) as f64 / per_second as f64,
+    ))
+}
+
+fn live_threads_cpu(pid: u32) -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        // A thread may end between the listing and the read: it then counts in the ticks.
+        let Ok(text) = std::fs::read_to_string(task.ok()?.path().join("schedstat")) else {
+            continue;
+        };
+        total += text.split_ascii_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
 /// Bytes allocated on disk under `path` (512-byte blocks, as `du` counts them).
 pub(crate) fn disk_usage(path: &Path) -> std::io::Result<u64> {
     use std::os::unix::fs::MetadataExt;
@@ -309,5 +372,29 @@ fn tail_of(path: &Path) -> String {
         "(empty)".to_owned()
     } else {
         tail
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_counts_what_this_process_does() {
+        let pid = std::process::id();
+        let before = cpu_time(pid).expect("this process' CPU time");
+        let started = Instant::now();
+        let mut x = 1u64;
+        while started.elapsed() < Duration::from_millis(30) {
+            x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+        }
+        let after = cpu_time(pid).expect("this process' CPU time");
+        assert!(after > before, "{before:?} → {after:?} after 30 ms of work");
+    }
+
+    #[test]
+    fn cpu_time_of_no_process_is_none() {
+        // Above the kernel's largest pid (2^22).
+        assert_eq!(cpu_time(u32::MAX - 1), None);
     }
 }

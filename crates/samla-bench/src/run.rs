@@ -435,11 +435,12 @@ async fn measure_reads(
     }
     results.add(names::RAW_ORDERED_READ, samples, "events/s", events);
 
-    let mut samples = Vec::new();
+    let (mut samples, mut cpu) = (Vec::new(), Vec::new());
     for round in 1..=repeat {
         let phase = format!("naive loop ({round}/{repeat})");
         let folder = scratch_folder()?;
         let sled_folder = folder.path().join("sled");
+        let cpu_before = rebuild::cpu_time(std::process::id());
         let elapsed = read::naive_loop(
             &server.raw,
             stream,
@@ -449,10 +450,18 @@ async fn measure_reads(
             &phase,
         )
         .await?;
+        let used = rebuild::cpu_time(std::process::id())
+            .zip(cpu_before)
+            .map(|(after, before)| after.saturating_sub(before))
+            .ok_or_else(|| {
+                BenchError::wrong(&phase, "cannot read this process' CPU time from /proc")
+            })?;
         samples.push(rate(events, elapsed));
+        cpu.push(used.as_secs_f64() * 1e6 / events.max(1) as f64);
         remove_folder(folder).await;
     }
     results.add(names::NAIVE_LOOP, samples, "events/s", events);
+    results.add(names::NAIVE_LOOP_CPU, cpu, "µs/event", events);
     Ok(())
 }
 
@@ -468,8 +477,12 @@ async fn measure_rebuilds(
         nats_url: server.server.client_url(),
         log_max_bytes: config.max_bytes,
         last_seq: events as u64,
+        server_pid: server.server.pid().ok_or_else(|| {
+            BenchError::ProjectorFailed("the nats-server for the rebuild is not running".to_owned())
+        })?,
     };
     let (mut rates, mut peaks, mut disk) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut projector_cpu, mut server_cpu) = (Vec::new(), Vec::new());
     for round in 1..=repeat {
         let phase = format!("rebuild by the projector process ({round}/{repeat})");
         let folder = scratch_folder()?;
@@ -484,12 +497,18 @@ async fn measure_rebuilds(
             &phase,
         )
         .await?;
+        let per_event = |cpu: std::time::Duration| cpu.as_secs_f64() * 1e6 / events.max(1) as f64;
         say(format!(
-            "  {:.0} events/s, peak RSS {:.1} MiB, {} bytes on disk",
+            "  {:.0} events/s, peak RSS {:.1} MiB, {} bytes on disk; CPU per event: projector {:.1} µs, nats-server {:.1} µs (wall {:.1} µs)",
             rate(events, sample.elapsed),
             sample.peak_rss_kib as f64 / 1024.0,
-            sample.disk_bytes
+            sample.disk_bytes,
+            per_event(sample.projector_cpu),
+            per_event(sample.server_cpu),
+            per_event(sample.elapsed),
         ));
+        projector_cpu.push(per_event(sample.projector_cpu));
+        server_cpu.push(per_event(sample.server_cpu));
         rates.push(rate(events, sample.elapsed));
         peaks.push(sample.peak_rss_kib as f64 / 1024.0);
         disk.push(sample.disk_bytes as f64 * 1_000_000.0 / events as f64);
@@ -498,6 +517,13 @@ async fn measure_rebuilds(
     results.add(names::REBUILD, rates, "events/s", events);
     results.add(names::PROJECTOR_PEAK_RSS, peaks, "MiB", events);
     results.add(names::SLED_BYTES_PER_MILLION, disk, "bytes", events);
+    results.add(
+        names::REBUILD_PROJECTOR_CPU,
+        projector_cpu,
+        "µs/event",
+        events,
+    );
+    results.add(names::REBUILD_SERVER_CPU, server_cpu, "µs/event", events);
     Ok(())
 }
 
