@@ -137,9 +137,10 @@ impl LogConfig {
                 self.subject_prefix
             ));
         }
-        if self.replicas != 1 && self.replicas != 3 {
+        if !matches!(self.replicas, 1 | 3 | 5) {
             return invalid(format!(
-                "replicas must be 1 or 3, not {} (a 2-node group cannot lose a node)",
+                "replicas must be 1, 3 or 5, not {} (an even group survives no more lost \
+                 nodes than the odd one below it, and JetStream keeps at most 5 copies)",
                 self.replicas
             ));
         }
@@ -377,9 +378,14 @@ mod tests {
     fn config_validation() {
         let mut config = LogConfig::new(1);
         assert_eq!(config.validate(), Ok(()));
-        config.replicas = 2;
-        assert!(config.validate().is_err());
+        for refused in [0, 2, 4, 6] {
+            config.replicas = refused;
+            assert!(config.validate().is_err(), "replicas {refused}");
+        }
+        config.replicas = 5;
+        assert_eq!(config.validate(), Ok(()));
         config.replicas = 3;
+        assert_eq!(config.validate(), Ok(()));
         config.max_bytes = 0;
         assert!(config.validate().is_err());
         config.max_bytes = 10;

@@ -219,6 +219,24 @@ pub struct UpArgs {
     /// The log's byte budget: the stream refuses writes beyond it (never drops history).
     #[arg(long, env = "SAMLA_LOG_MAX_BYTES", default_value_t = 8 << 30, value_name = "BYTES")]
     pub log_max_bytes: u64,
+    /// Copies of the log on the NATS cluster of --nats-url: 3 or 5 there (must equal the
+    /// stream's `num_replicas`; the stream is created with it when missing). The managed
+    /// nats-server is one node: 1.
+    #[arg(long, env = "SAMLA_LOG_REPLICAS", default_value_t = 1, value_name = "N", value_parser = parse_replicas)]
+    pub log_replicas: u8,
+}
+
+/// `--log-replicas`: 1, 3 or 5 copies of the log (what samla-log accepts). An even count
+/// survives no more lost nodes than the odd count below it, and JetStream keeps at most 5.
+fn parse_replicas(text: &str) -> Result<u8, String> {
+    match text.trim().parse::<u8>() {
+        Ok(n @ (1 | 3 | 5)) => Ok(n),
+        Ok(2 | 4) => Err(format!(
+            "{text}: use 1, 3 or 5 copies; an even count survives no more lost nodes than \
+             one copy fewer"
+        )),
+        _ => Err(format!("{text}: the log keeps 1, 3 or 5 copies")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -267,7 +285,7 @@ pub struct ServeArgs {
     pub log_max_bytes: u64,
     /// Copies of the log: 1 on one server, 3 or 5 on a cluster (must equal the stream's
     /// `num_replicas`; the stream is created with it when missing).
-    #[arg(long, env = "SAMLA_LOG_REPLICAS", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+    #[arg(long, env = "SAMLA_LOG_REPLICAS", default_value_t = 1, value_name = "N", value_parser = parse_replicas)]
     pub log_replicas: u8,
     /// How the ingest service sends batches of events to the log: `atomic` (batches the
     /// server stores and syncs once; for `sync_interval: always`, the production setting)
@@ -304,7 +322,7 @@ pub struct ProjectorArgs {
     pub log_max_bytes: u64,
     /// Copies of the log: 1 on one server, 3 or 5 on a cluster (must equal the stream's
     /// `num_replicas`; the stream is created with it when missing).
-    #[arg(long, env = "SAMLA_LOG_REPLICAS", default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+    #[arg(long, env = "SAMLA_LOG_REPLICAS", default_value_t = 1, value_name = "N", value_parser = parse_replicas)]
     pub log_replicas: u8,
     /// Catch up with the head, print the digest and the checkpoint, and exit.
     #[arg(long)]

@@ -27,6 +27,13 @@ use crate::nats_child::ManagedNats;
 
 /// `samla up`.
 pub async fn up(args: UpArgs) -> CliResult {
+    if args.nats_url.is_empty() && args.log_replicas != 1 {
+        return Err(CliError::Usage(format!(
+            "--log-replicas {}: the managed nats-server is one node and keeps one copy; \
+             give --nats-url of a cluster with at least {} nodes, or leave --log-replicas out",
+            args.log_replicas, args.log_replicas
+        )));
+    }
     let stack = LocalStack::at(&args.data.data_dir);
     stack.create()?;
     let mut credentials = Credentials::load_or_create(&stack)?;
@@ -80,7 +87,7 @@ async fn run_up(
             .map_err(|error| CliError::Failed(anyhow::Error::new(error)))?,
         http: args.http,
         log_max_bytes: args.log_max_bytes,
-        log_replicas: 1,
+        log_replicas: args.log_replicas,
         // The local stack's nats-server runs with `sync_interval: always`.
         log_commit: CommitMode::Atomic,
     };

@@ -212,7 +212,12 @@ pub fn process_alive(pid: i32) -> bool {
         .unwrap_or(false)
 }
 
+/// How long a command run by [`run`] may take before the test fails: a command that was
+/// meant to fail but serves instead (say, `samla up`) fails the test rather than hang it.
+pub const RUN_DEADLINE: Duration = Duration::from_secs(300);
+
 /// Runs `samla ARGS` to completion with `stdin`, returning (exit code, stdout, stderr).
+/// Killed, and the test failed, if it runs past [`RUN_DEADLINE`].
 pub fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
     use std::io::Write as _;
     let mut child = Command::new(samla_binary())
@@ -228,7 +233,20 @@ pub fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
         .expect("stdin")
         .write_all(stdin.as_bytes())
         .expect("write stdin");
-    let output = child.wait_with_output().expect("samla output");
+    let pid = child.id();
+    let (done, finished) = channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    let output = match finished.recv_timeout(RUN_DEADLINE) {
+        Ok(output) => output.expect("samla output"),
+        Err(_) => {
+            if let Some(pid) = Pid::from_raw(pid as i32) {
+                let _ = kill_process(pid, Signal::KILL);
+            }
+            panic!("samla {args:?} still ran after {RUN_DEADLINE:?}");
+        }
+    };
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),
