@@ -18,8 +18,8 @@
 //! 100 ms and read once more at that moment, while the process is still alive. Then it gets
 //! SIGINT (it flushes sled and exits), and the data folder is measured like `du` does.
 //!
-//! The CPU time the projector and the nats-server used from spawn to that line (user and
-//! system, every thread, from `/proc/<pid>/stat`) says whether a rebuild is bound by work
+//! The CPU time the projector and the nats-server used from spawn to that line (every
+//! thread, from `/proc`: [`cpu_time`]) says whether a rebuild is bound by work
 //! or by waiting: on two cores, CPU time per event near twice the wall time per event means
 //! both cores were busy.
 
@@ -179,7 +179,7 @@ pub(crate) async fn rebuild_once(
         .stderr(Stdio::from(stderr))
         .kill_on_drop(true);
     let mut progress = Progress::new(phase, place.last_seq);
-    let server_cpu_before = cpu_time(place.server_pid);
+    let server_cpu = CpuSince::now(place.server_pid);
     let started = Instant::now();
     let mut child = command
         .spawn()
@@ -224,9 +224,7 @@ pub(crate) async fn rebuild_once(
     };
     peak_kib = peak_kib.max(peak_rss_kib(pid).unwrap_or(0));
     let projector_cpu = cpu_time(pid);
-    let server_cpu = cpu_time(place.server_pid)
-        .zip(server_cpu_before)
-        .map(|(after, before)| after.saturating_sub(before));
+    let server_cpu = server_cpu.and_then(|since| since.used());
     progress.done();
     if let Some(profiler) = profiler.as_mut() {
         stop_gracefully(profiler, "perf").await?;
@@ -308,6 +306,28 @@ pub(crate) fn peak_rss_kib(pid: u32) -> Option<u64> {
             .parse()
             .ok()
     })
+}
+
+/// The CPU time a process uses from a moment on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CpuSince {
+    pid: u32,
+    start: Duration,
+}
+
+impl CpuSince {
+    /// From now; `None` when the process' CPU time cannot be read.
+    pub(crate) fn now(pid: u32) -> Option<Self> {
+        Some(Self {
+            pid,
+            start: cpu_time(pid)?,
+        })
+    }
+
+    /// Used since then.
+    pub(crate) fn used(&self) -> Option<Duration> {
+        Some(cpu_time(self.pid)?.saturating_sub(self.start))
+    }
 }
 
 /// CPU time of a process so far, all its threads: the larger of two readings. The clock

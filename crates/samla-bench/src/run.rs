@@ -48,6 +48,11 @@ pub(crate) fn rate(events: usize, elapsed: Duration) -> f64 {
     events as f64 / elapsed.as_secs_f64().max(1e-9)
 }
 
+/// Microseconds per event.
+fn micros_per_event(events: usize, spent: Duration) -> f64 {
+    spent.as_secs_f64() * 1e6 / events.max(1) as f64
+}
+
 /// A server and the two connections the phases use: samla-log's for setup and checks, a
 /// plain async-nats one for the timed loops.
 pub(crate) struct Server {
@@ -440,7 +445,7 @@ async fn measure_reads(
         let phase = format!("naive loop ({round}/{repeat})");
         let folder = scratch_folder()?;
         let sled_folder = folder.path().join("sled");
-        let cpu_before = rebuild::cpu_time(std::process::id());
+        let cpu_since = rebuild::CpuSince::now(std::process::id());
         let elapsed = read::naive_loop(
             &server.raw,
             stream,
@@ -450,14 +455,11 @@ async fn measure_reads(
             &phase,
         )
         .await?;
-        let used = rebuild::cpu_time(std::process::id())
-            .zip(cpu_before)
-            .map(|(after, before)| after.saturating_sub(before))
-            .ok_or_else(|| {
-                BenchError::wrong(&phase, "cannot read this process' CPU time from /proc")
-            })?;
+        let used = cpu_since.and_then(|since| since.used()).ok_or_else(|| {
+            BenchError::wrong(&phase, "cannot read this process' CPU time from /proc")
+        })?;
         samples.push(rate(events, elapsed));
-        cpu.push(used.as_secs_f64() * 1e6 / events.max(1) as f64);
+        cpu.push(micros_per_event(events, used));
         remove_folder(folder).await;
     }
     results.add(names::NAIVE_LOOP, samples, "events/s", events);
@@ -497,7 +499,7 @@ async fn measure_rebuilds(
             &phase,
         )
         .await?;
-        let per_event = |cpu: std::time::Duration| cpu.as_secs_f64() * 1e6 / events.max(1) as f64;
+        let per_event = |spent| micros_per_event(events, spent);
         say(format!(
             "  {:.0} events/s, peak RSS {:.1} MiB, {} bytes on disk; CPU per event: projector {:.1} µs, nats-server {:.1} µs (wall {:.1} µs)",
             rate(events, sample.elapsed),

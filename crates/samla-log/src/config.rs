@@ -92,6 +92,20 @@ impl std::str::FromStr for CommitMode {
     }
 }
 
+/// The copies of the log Samla accepts: 1, 3 or 5. An even group survives no more lost
+/// nodes than the odd one below it, and JetStream keeps at most 5 copies. The command
+/// line checks its flags with this too.
+pub fn check_replicas(replicas: u8) -> Result<(), String> {
+    if matches!(replicas, 1 | 3 | 5) {
+        Ok(())
+    } else {
+        Err(format!(
+            "replicas must be 1, 3 or 5, not {replicas} (an even group survives no more lost \
+             nodes than the odd one below it, and JetStream keeps at most 5 copies)"
+        ))
+    }
+}
+
 impl LogConfig {
     /// The production shape: `SAMLA_LOG` over `samla.evt.>`, one replica, 1 MiB events,
     /// a 24 h duplicate window, and the given byte budget.
@@ -137,12 +151,8 @@ impl LogConfig {
                 self.subject_prefix
             ));
         }
-        if !matches!(self.replicas, 1 | 3 | 5) {
-            return invalid(format!(
-                "replicas must be 1, 3 or 5, not {} (an even group survives no more lost \
-                 nodes than the odd one below it, and JetStream keeps at most 5 copies)",
-                self.replicas
-            ));
+        if let Err(reason) = check_replicas(self.replicas) {
+            return invalid(reason);
         }
         if self.max_bytes == 0 || i64::try_from(self.max_bytes).is_err() {
             return invalid(format!(

@@ -61,6 +61,7 @@ use tokio::sync::Semaphore;
 pub use append::{AppendItem, Appended};
 pub use config::{
     CommitMode, DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX, LogConfig, MINIMUM_SERVER_VERSION,
+    check_replicas,
 };
 pub use connect::{Auth, ConnectOptions, Connection, connect};
 pub use error::LogError;

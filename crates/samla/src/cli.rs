@@ -226,17 +226,13 @@ pub struct UpArgs {
     pub log_replicas: u8,
 }
 
-/// `--log-replicas`: 1, 3 or 5 copies of the log (what samla-log accepts). An even count
-/// survives no more lost nodes than the odd count below it, and JetStream keeps at most 5.
+/// `--log-replicas`: the copies of the log samla-log accepts ([`samla_log::check_replicas`]).
 fn parse_replicas(text: &str) -> Result<u8, String> {
-    match text.trim().parse::<u8>() {
-        Ok(n @ (1 | 3 | 5)) => Ok(n),
-        Ok(2 | 4) => Err(format!(
-            "{text}: use 1, 3 or 5 copies; an even count survives no more lost nodes than \
-             one copy fewer"
-        )),
-        _ => Err(format!("{text}: the log keeps 1, 3 or 5 copies")),
-    }
+    let replicas = text
+        .trim()
+        .parse::<u8>()
+        .map_err(|_| format!("{text}: the log keeps 1, 3 or 5 copies"))?;
+    samla_log::check_replicas(replicas).map(|()| replicas)
 }
 
 #[derive(Debug, Args)]
