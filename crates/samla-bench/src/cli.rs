@@ -71,7 +71,8 @@ pub struct BenchArgs {
     pub durable_events: Option<usize>,
     /// Print the report as JSON: {"versions", "cores", "workload", "results": {NAME:
     /// {"median", "min", "max", "unit", "events", "samples"}}, "ratios": {NAME: x},
-    /// "writes_by_table": {TABLE: {"keys_per_1000_events", "bytes_per_event"}}}.
+    /// "writes_by_table": {TABLE: {"keys_per_1000_events", "bytes_per_event"}},
+    /// "memory_by_model": {MODEL: MiB}}.
     #[arg(long)]
     pub json: bool,
     /// Write the report to this file instead of stdout.

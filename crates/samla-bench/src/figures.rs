@@ -33,6 +33,7 @@ pub mod names {
     pub const SUPERSEDED_FETCHES: &str = "superseded_fetches";
     pub const ROWS_WRITTEN: &str = "rows_written_per_1000_events";
     pub const BYTES_WRITTEN: &str = "bytes_written_per_event";
+    pub const FOLD_STATE: &str = "fold_state_mb";
 
     pub const NATS_INGEST: &str = "nats_ingest_events_per_s";
     pub const HTTP_INGEST_BATCH: &str = "http_ingest_batch_events_per_s";
@@ -497,6 +498,16 @@ pub const FIGURES: &[FigureInfo] = &[
         target: None,
         meaning: "Bytes (keys + values) handed to sled per event: what coalescing saves and \
                   what sled's size grows from.",
+    },
+    FigureInfo {
+        name: names::FOLD_STATE,
+        group: Group::Rebuild,
+        unit: "MiB",
+        stage: true,
+        target: None,
+        meaning: "Memory the fold state holds at the end of the log (every read model and \
+                  the engine's indexes, as jemalloc counts it; the table below splits it by \
+                  model): the part of the projector's peak RSS that grows with the log.",
     },
 ];
 

@@ -60,6 +60,7 @@ mod ingest;
 mod ingest_load;
 mod ingest_phases;
 mod live;
+mod memory;
 mod progress;
 mod publish;
 mod read;

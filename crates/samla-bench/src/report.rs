@@ -108,6 +108,9 @@ pub struct Report {
     /// Writes per table during the rebuild taken apart (its last sample); empty with
     /// `--no-stages`.
     pub writes_by_table: BTreeMap<String, TableWrites>,
+    /// MiB the fold state held at the end of the rebuild taken apart (its last sample), by
+    /// read model; empty with `--no-stages` or without jemalloc.
+    pub memory_by_model: BTreeMap<String, f64>,
 }
 
 impl Report {
@@ -223,6 +226,18 @@ impl Report {
             );
             for info in FIGURES.iter().filter(|info| info.stage) {
                 row(&mut out, info);
+            }
+        }
+        if !self.memory_by_model.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nfold state in memory by model at the end of the log (in this process):"
+            );
+            let _ = writeln!(out, "{:<40} {:>14}", "model", "MiB");
+            let mut models: Vec<_> = self.memory_by_model.iter().collect();
+            models.sort_by(|a, b| b.1.total_cmp(a.1));
+            for (model, mib) in models {
+                let _ = writeln!(out, "{model:<40} {mib:>14.1}");
             }
         }
         if !self.writes_by_table.is_empty() {

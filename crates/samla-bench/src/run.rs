@@ -244,6 +244,7 @@ pub async fn run(options: &BenchOptions) -> Result<Report, BenchError> {
     drop(generated);
 
     let mut writes_by_table = BTreeMap::new();
+    let mut memory_by_model = BTreeMap::new();
     if let Some(fast) = fast {
         if measures(Group::Read) {
             measure_reads(options, &fast, &log_config, &mut results).await?;
@@ -251,7 +252,8 @@ pub async fn run(options: &BenchOptions) -> Result<Report, BenchError> {
         if measures(Group::Rebuild) {
             measure_rebuilds(options, &fast, &log_config, &mut results).await?;
             if options.stages {
-                writes_by_table = measure_stages(options, &fast, &log_config, &mut results).await?;
+                (writes_by_table, memory_by_model) =
+                    measure_stages(options, &fast, &log_config, &mut results).await?;
             }
         }
         if measures(Group::AsOf) {
@@ -280,6 +282,7 @@ pub async fn run(options: &BenchOptions) -> Result<Report, BenchError> {
         results: results.figures,
         ratios: BTreeMap::new(),
         writes_by_table,
+        memory_by_model,
     };
     report.compute_ratios();
     Ok(report)
@@ -529,13 +532,14 @@ async fn measure_rebuilds(
     Ok(())
 }
 
-/// The rebuild taken apart; returns the writes per table of the last sample.
+/// The rebuild taken apart; returns the writes per table and the memory per read model
+/// (MiB) of the last sample.
 async fn measure_stages(
     options: &BenchOptions,
     server: &Server,
     config: &LogConfig,
     results: &mut Results,
-) -> Result<BTreeMap<String, TableWrites>, BenchError> {
+) -> Result<(BTreeMap<String, TableWrites>, BTreeMap<String, f64>), BenchError> {
     let (events, repeat) = (options.events, options.repeat);
     let log = samla_log::Log::open(&server.setup, config.clone())
         .await
@@ -554,7 +558,11 @@ async fn measure_stages(
     add_stages(results, &samples, events);
     let events_f = events.max(1) as f64;
     let mut writes = BTreeMap::new();
+    let mut memory = BTreeMap::new();
     if let Some(last) = samples.last() {
+        for (model, bytes) in last.held_by_model.iter().flatten() {
+            memory.insert(model.clone(), report::round(mebibytes(*bytes), 1));
+        }
         for (table, (keys, bytes)) in &last.by_table {
             writes.insert(
                 table.clone(),
@@ -565,7 +573,11 @@ async fn measure_stages(
             );
         }
     }
-    Ok(writes)
+    Ok((writes, memory))
+}
+
+fn mebibytes(bytes: u64) -> f64 {
+    bytes as f64 / f64::from(1 << 20)
 }
 
 /// Turns stage samples into figures.
@@ -604,6 +616,12 @@ fn add_stages(results: &mut Results, samples: &[stages::StageSample], events: us
         let values = samples.iter().map(|sample| count(sample) * scale).collect();
         results.add(name, values, unit, events);
     }
+    let held: Vec<f64> = samples
+        .iter()
+        .filter_map(|sample| sample.held_by_model.as_ref())
+        .map(|models| mebibytes(models.values().sum()))
+        .collect();
+    results.add(names::FOLD_STATE, held, "MiB", events);
 }
 
 pub(crate) fn scratch_folder() -> Result<tempfile::TempDir, BenchError> {

@@ -50,6 +50,8 @@ pub(crate) struct StageSample {
     pub bytes_written: u64,
     /// Keys and bytes written per table (`m/<table>`, `x/ids`, `x/corr`, `meta`).
     pub by_table: BTreeMap<String, (u64, u64)>,
+    /// Bytes the fold state held at the end, by read model (`None` without jemalloc).
+    pub held_by_model: Option<BTreeMap<String, u64>>,
 }
 
 /// The table a key belongs to: its first two `/`-separated parts.
@@ -190,6 +192,7 @@ pub(crate) async fn rebuild_stages(
             ),
         ));
     }
+    sample.held_by_model = crate::memory::held_by_model(building);
     Ok(sample)
 }
 

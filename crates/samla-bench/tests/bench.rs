@@ -7,6 +7,11 @@
 use samla_bench::report::{FIGURES, RATIOS};
 use samla_bench::{BenchOptions, ProjectorCommand};
 
+/// The allocator of Samla's binaries, which the fold's memory figures read their counts
+/// from.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tiny_run_reports_every_figure() {
     let projector = ProjectorCommand::subcommand(env!("CARGO_BIN_EXE_samla-bench"), &["projector"]);
@@ -84,6 +89,29 @@ async fn a_tiny_run_reports_every_figure() {
             .as_object()
             .is_some_and(|tables| !tables.is_empty()),
         "writes by table missing"
+    );
+    // The fold's memory, split by model: every model that folded events holds some, and
+    // the parts add up to the figure.
+    let memory = json["memory_by_model"]
+        .as_object()
+        .expect("memory by model in the JSON");
+    for model in [
+        "needs",
+        "resources",
+        "issues",
+        "timeline",
+        "ids and corrections",
+    ] {
+        assert!(
+            memory[model].as_f64().unwrap_or(0.0) > 0.0,
+            "no memory for {model} in {memory:?}"
+        );
+    }
+    let parts: f64 = memory.values().filter_map(serde_json::Value::as_f64).sum();
+    let total = median("fold_state_mb");
+    assert!(
+        (parts - total).abs() <= 0.05 * memory.len() as f64,
+        "the models' {parts} MiB against fold_state_mb {total}"
     );
     let table = report.to_table();
     assert!(table.contains("rebuild_events_per_s") && table.contains("nats_ingest_vs_raw_publish"));
