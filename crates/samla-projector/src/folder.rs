@@ -10,8 +10,9 @@
 //! one key per batch (`x/ids/<first seq>` → pairs), the correction state per corrected
 //! event (`x/corr/<seq>`).
 //!
-//! The indexes are persistent maps ([`imbl`]) like the read models' tables, so a folder
-//! clones in O(1): replay keeps checkpoints of whole folders in memory.
+//! The indexes are persistent like the read models' tables (the id index in shared blocks,
+//! [`crate::ids`]; the correction state an [`imbl`] map), so a folder clones in O(1):
+//! replay keeps checkpoints of whole folders in memory.
 
 use std::collections::HashMap;
 
@@ -21,6 +22,7 @@ use proto_events::{EventId, Payload};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ProjectorError;
+use crate::ids::IdIndex;
 use crate::models::ReadModels;
 use crate::models::quarantine::QuarantineRow;
 use crate::prepare::{Prepared, Usable, quarantine_row};
@@ -53,9 +55,9 @@ pub struct BatchOutcome {
 #[derive(Debug, Clone, Default)]
 pub struct Folder {
     pub models: ReadModels,
-    /// Event ids are UUIDv7 (time first), so new ones mostly land at the right edge of
-    /// this tree: a checkpoint shares all of it but a few paths.
-    ids: OrdMap<u128, u64>,
+    /// Event ids are UUIDv7 (time first), so new ones mostly land in the last block of
+    /// this index: a checkpoint shares all of it but a block or two.
+    ids: IdIndex,
     corrections: OrdMap<u64, CorrectionState>,
     applied_seq: u64,
     /// Ids added since the last drain, in sequence order.
@@ -126,9 +128,9 @@ impl Folder {
             if in_batch.contains_key(&key) {
                 continue;
             }
-            if let Some(seq) = self.ids.get(&key) {
-                wanted.push(*seq);
-                if let Some(latest) = self.corrections.get(seq).and_then(|c| c.latest_correction) {
+            if let Some(seq) = self.ids.get(key) {
+                wanted.push(seq);
+                if let Some(latest) = self.corrections.get(&seq).and_then(|c| c.latest_correction) {
                     wanted.push(latest);
                 }
             }
@@ -183,7 +185,7 @@ impl Folder {
                 }
                 Prepared::Usable(usable) => {
                     let id = usable.envelope.id.as_uuid().as_u128();
-                    if self.ids.contains_key(&id) {
+                    if self.ids.contains(id) {
                         outcome.skipped += 1;
                     } else {
                         match self.resolve(&usable, &seen, fetched) {
@@ -257,7 +259,7 @@ impl Folder {
                     _ => None,
                 })
         };
-        let Some(&target_seq) = self.ids.get(&target.as_uuid().as_u128()) else {
+        let Some(target_seq) = self.ids.get(target.as_uuid().as_u128()) else {
             return Err(refuse(format!(
                 "supersedes {target}, which is not in the log (or was quarantined)"
             )));
@@ -347,7 +349,7 @@ impl Folder {
         for table in whole.models.tables_mut() {
             table.mark_all_changed();
         }
-        let mut ids: Vec<(u128, u64)> = whole.ids.iter().map(|(id, seq)| (*id, *seq)).collect();
+        let mut ids: Vec<(u128, u64)> = whole.ids.iter().collect();
         ids.sort_unstable_by_key(|(id, seq)| (*seq, *id));
         whole.new_ids = ids;
         whole.changed_corrections = whole.corrections.keys().copied().collect();

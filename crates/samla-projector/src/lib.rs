@@ -10,7 +10,7 @@
 //!
 //! Layout:
 //! - [`prepare`]: stored bytes → a usable event or a quarantine row (pure, per event).
-//! - [`folder`]: [`folder::Folder`] — read models plus the id and correction indexes;
+//! - [`folder`]: [`folder::Folder`] — read models plus the id ([`ids`]) and correction indexes;
 //!   resolves what a correction supersedes; drains changes for one atomic write.
 //! - [`models`]: the read models and the one pure fold ([`models::ReadModels::apply`]).
 //! - [`gauge`], [`table`], [`visibility`]: the building blocks — gauges and counters,
@@ -25,6 +25,7 @@ pub mod engine;
 pub mod error;
 pub mod folder;
 pub mod gauge;
+pub mod ids;
 pub mod models;
 pub mod prepare;
 pub mod recorded;
