@@ -77,47 +77,19 @@ pub(crate) fn held_by_model(mut folder: Folder) -> Option<BTreeMap<String, u64>>
     let mut note = |name: &str, bytes: u64| {
         held.insert(name.to_owned(), bytes);
     };
-    note(
-        "slices",
-        released(std::mem::replace(&mut models.slices, empty.slices)),
+    // Each model, replaced by an empty one, in the order the fold's struct lists them.
+    macro_rules! release {
+        ($($model:ident),*) => {$(
+            note(
+                stringify!($model),
+                released(std::mem::replace(&mut models.$model, empty.$model)),
+            );
+        )*};
+    }
+    release!(
+        slices, sites, offers, needs, resources, issues, reports, network, timeline, quarantine,
+        picture
     );
-    note(
-        "sites",
-        released(std::mem::replace(&mut models.sites, empty.sites)),
-    );
-    note(
-        "offers",
-        released(std::mem::replace(&mut models.offers, empty.offers)),
-    );
-    note(
-        "needs",
-        released(std::mem::replace(&mut models.needs, empty.needs)),
-    );
-    note(
-        "resources",
-        released(std::mem::replace(&mut models.resources, empty.resources)),
-    );
-    note(
-        "issues",
-        released(std::mem::replace(&mut models.issues, empty.issues)),
-    );
-    note(
-        "reports",
-        released(std::mem::replace(&mut models.reports, empty.reports)),
-    );
-    note(
-        "network",
-        released(std::mem::replace(&mut models.network, empty.network)),
-    );
-    note(
-        "timeline",
-        released(std::mem::replace(&mut models.timeline, empty.timeline)),
-    );
-    note(
-        "quarantine",
-        released(std::mem::replace(&mut models.quarantine, empty.quarantine)),
-    );
-    note("picture", released(std::mem::take(&mut models.picture)));
     note("ids and corrections", released(folder));
     Some(held)
 }
