@@ -21,10 +21,21 @@ use imbl::OrdMap;
 pub const BLOCK_MAX: usize = 512;
 
 /// One block: ids ascending, each with its sequence.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct Block {
     ids: Vec<u128>,
     seqs: Vec<u64>,
+}
+
+/// A copy (made when a block shared with a clone is written) keeps room for a full block,
+/// as every block has: one that grew by doubling would take twice its size.
+impl Clone for Block {
+    fn clone(&self) -> Self {
+        let mut copy = Block::with_room();
+        copy.ids.extend_from_slice(&self.ids);
+        copy.seqs.extend_from_slice(&self.seqs);
+        copy
+    }
 }
 
 impl Block {
@@ -102,33 +113,36 @@ impl IdIndex {
                 }
             },
         };
-        let mut block = self
-            .blocks
-            .remove(&first)
-            .expect("the block was just found");
-        let entries = Arc::make_mut(&mut block);
-        let index = match entries.ids.binary_search(&id) {
-            Ok(_) => {
-                self.blocks.insert(first, block);
-                return false;
-            }
-            Err(index) => index,
+        let entries = Arc::make_mut(
+            self.blocks
+                .get_mut(&first)
+                .expect("the block was just found"),
+        );
+        let Err(index) = entries.ids.binary_search(&id) else {
+            return false;
         };
         entries.ids.insert(index, id);
         entries.seqs.insert(index, seq);
-        self.len += 1;
-        if entries.ids.len() > BLOCK_MAX {
-            // Near the end (ids in time order): keep the block nearly full, so the blocks
-            // behind the newest stay so. Elsewhere: halves, room on both sides.
+        let starts_at = entries.ids[0];
+        // Near the end (ids in time order): keep the block nearly full, so the blocks
+        // behind the newest stay so. Elsewhere: halves, room on both sides.
+        let right = (entries.ids.len() > BLOCK_MAX).then(|| {
             let at = if index >= BLOCK_MAX * 3 / 4 {
                 BLOCK_MAX * 7 / 8
             } else {
                 entries.ids.len() / 2
             };
-            let right = entries.split_off(at);
+            entries.split_off(at)
+        });
+        self.len += 1;
+        if starts_at != first {
+            // `id` went before every other: the first block now starts at it.
+            let block = self.blocks.remove(&first).expect("the block is there");
+            self.blocks.insert(starts_at, block);
+        }
+        if let Some(right) = right {
             self.blocks.insert(right.ids[0], Arc::new(right));
         }
-        self.blocks.insert(block.ids[0], block);
         true
     }
 
