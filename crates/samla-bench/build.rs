@@ -25,10 +25,18 @@ fn main() {
     let commit = output_of("git", &["rev-parse", "--short=12", "HEAD"])
         .unwrap_or_else(|| "unknown".to_owned());
     println!("cargo:rustc-env=SAMLA_BENCH_COMMIT={commit}");
-    // Build again when another commit is checked out.
-    if let Some(git_dir) = output_of("git", &["rev-parse", "--absolute-git-dir"]) {
+    // Build again when another commit is checked out or the branch moves. In a linked
+    // worktree HEAD is in the worktree's own git folder, the branches in the common one.
+    let git_dirs = [
+        output_of("git", &["rev-parse", "--absolute-git-dir"]),
+        output_of(
+            "git",
+            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+        ),
+    ];
+    for git_dir in git_dirs.iter().flatten() {
         for watched in ["HEAD", "refs/heads", "packed-refs"] {
-            let path = Path::new(&git_dir).join(watched);
+            let path = Path::new(git_dir).join(watched);
             if path.exists() {
                 println!("cargo:rerun-if-changed={}", path.display());
             }
