@@ -185,7 +185,7 @@ pub(crate) async fn measure(
         steady_folded / (queries.max(1) as u64),
         stats.snapshots_loaded - cold.snapshots_loaded,
         stats.cache_hits - cold.cache_hits,
-        crate::rebuild::disk_usage(folder).unwrap_or(0) as f64 / (1024.0 * 1024.0),
+        crate::run::mebibytes(crate::rebuild::disk_usage(folder).unwrap_or(0)),
     ));
     Ok(sample)
 }

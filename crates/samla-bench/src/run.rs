@@ -576,7 +576,8 @@ async fn measure_stages(
     Ok((writes, memory))
 }
 
-fn mebibytes(bytes: u64) -> f64 {
+/// Bytes in MiB.
+pub(crate) fn mebibytes(bytes: u64) -> f64 {
     bytes as f64 / f64::from(1 << 20)
 }
 

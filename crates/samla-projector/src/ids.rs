@@ -98,18 +98,14 @@ impl IdIndex {
     /// Records that `seq` applied `id`; false (and no change) if `id` is already there.
     pub fn insert(&mut self, id: u128, seq: u64) -> bool {
         // The block to insert into: the one starting at or before `id`, else the first
-        // (which then starts at `id`).
+        // (which then starts at `id`), else a new one.
         let first = match self.block_of(id) {
             Some((first, _)) => first,
             None => match self.blocks.keys().next() {
                 Some(&first) => first,
                 None => {
-                    let mut block = Block::with_room();
-                    block.ids.push(id);
-                    block.seqs.push(seq);
-                    self.blocks.insert(id, Arc::new(block));
-                    self.len = 1;
-                    return true;
+                    self.blocks.insert(id, Arc::new(Block::with_room()));
+                    id
                 }
             },
         };

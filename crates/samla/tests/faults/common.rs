@@ -287,7 +287,7 @@ impl Serve {
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&stderr);
         let mut err_lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        tokio::spawn(async move {
+        let stderr_reader = tokio::spawn(async move {
             while let Ok(Some(line)) = err_lines.next_line().await {
                 sink.lock().expect("stderr lock").push(line);
             }
@@ -308,8 +308,8 @@ impl Serve {
         tokio::spawn(async move { while let Ok(Some(_)) = out_lines.next_line().await {} });
         let Some(api) = api else {
             let _ = child.kill().await;
-            // Give the stderr reader a moment to collect the reason.
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            // The reader ends when the killed child's stderr closes: all of the reason is in.
+            let _ = tokio::time::timeout(Duration::from_secs(5), stderr_reader).await;
             panic!(
                 "samla serve printed no API address; stderr: {:#?}",
                 stderr.lock().expect("stderr lock")
