@@ -128,6 +128,10 @@ pub struct Metrics {
     pub quarantined_events: AtomicU64,
     pub skipped_events: AtomicU64,
     pub batches: AtomicU64,
+    /// Read-model rows held in memory after the latest write: the rows changed since the
+    /// write before it, the small tables kept whole and the timeline's chunks. The rest
+    /// are read from the store as needed.
+    pub resident_rows: AtomicU64,
 }
 
 struct Shared {
@@ -333,7 +337,7 @@ fn next_folder(data_dir: &Path, current: &Path) -> PathBuf {
 /// Opens the current folder and loads it, or says why it cannot be used.
 fn open_and_load(folder: &Path) -> Result<(SledStore, Folder), ProjectorError> {
     let store = SledStore::open(folder)?;
-    let loaded = Folder::load(&store)?;
+    let loaded = Folder::open(&store)?;
     Ok((store, loaded))
 }
 
@@ -393,6 +397,11 @@ async fn run_returning_store(
         ReadyState::CatchingUp
     };
     install(&projector, folder, state);
+    // After a rebuild, the folder it replaced is no longer pointed at, nor read: removing
+    // it is tidy-up, not correctness.
+    if current_folder(&config.data_dir) != current && current.exists() {
+        let _ = std::fs::remove_dir_all(&current);
+    }
     follow(&projector, &log, &mut store, &config, &mut shutdown).await?;
     store.flush()?;
     Ok(Some(store))
@@ -542,6 +551,13 @@ async fn write_pending(
     finish(writing.take()).await?;
     let changes = {
         let mut shared = projector.shared.write().unwrap_or_else(|p| p.into_inner());
+        // Every write landed: rows the store holds as they are leave memory.
+        shared.folder.models.evict();
+        let resident = shared.folder.models.resident_rows();
+        projector
+            .metrics
+            .resident_rows
+            .store(resident as u64, Ordering::Relaxed);
         shared.folder.drain_changes()
     };
     let mut store = store.clone();
@@ -582,6 +598,9 @@ async fn apply_prepared(
     let (outcome, head) = {
         let mut shared = projector.shared.write().unwrap_or_else(|p| p.into_inner());
         let outcome = shared.folder.apply_batch(prepared, &fetched);
+        if let Some(fault) = shared.folder.models.fault() {
+            return Err(unreadable(fault));
+        }
         let head = projector.metrics.head_seq.load(Ordering::Relaxed);
         (outcome, head)
     };
@@ -624,6 +643,15 @@ async fn apply_prepared(
         events,
     });
     Ok(())
+}
+
+/// A backed row could not be read while folding: the fold may have taken it as missing,
+/// so the engine stops before writing anything; started again, it reopens the store.
+fn unreadable(fault: String) -> ProjectorError {
+    ProjectorError::Storage(format!(
+        "a read-model row could not be read ({fault}); stopped before writing what was \
+         folded from it"
+    ))
 }
 
 /// Runs the projector headless until it has applied the log's head as it was at start,

@@ -27,7 +27,7 @@ use crate::models::ReadModels;
 use crate::models::quarantine::QuarantineRow;
 use crate::prepare::{Prepared, Usable, quarantine_row};
 use crate::recorded::{Recorded, Superseded};
-use crate::store::{CHECKPOINT_KEY, Change, KvStore};
+use crate::store::{CHECKPOINT_KEY, Change, KvStore, SledStore};
 
 const IDS_PREFIX: &str = "x/ids/";
 const CORRECTIONS_PREFIX: &str = "x/corr/";
@@ -80,12 +80,30 @@ impl Folder {
         self.ids.len()
     }
 
-    /// Loads read models, indexes and checkpoint from a store.
+    /// Loads read models, indexes and checkpoint from a store, every row into memory.
     pub fn load(store: &impl KvStore) -> Result<Self, ProjectorError> {
         let mut folder = Folder::new();
         for (key, value) in store.scan_prefix(crate::store::MODEL_PREFIX)? {
             folder.models.load(&key, &value)?;
         }
+        folder.load_indexes(store)?;
+        Ok(folder)
+    }
+
+    /// Opens the read models of a store as the engine keeps them, backed by the store
+    /// (see [`ReadModels::open`]), with the indexes and checkpoint.
+    pub fn open(store: &SledStore) -> Result<Self, ProjectorError> {
+        let mut folder = Folder {
+            models: ReadModels::open(store)?,
+            ..Folder::default()
+        };
+        folder.load_indexes(store)?;
+        Ok(folder)
+    }
+
+    /// Loads the id index, the correction states and the checkpoint.
+    fn load_indexes(&mut self, store: &impl KvStore) -> Result<(), ProjectorError> {
+        let folder = self;
         for (key, value) in store.scan_prefix(IDS_PREFIX.as_bytes())? {
             let pairs: Vec<(u128, u64)> = rmp_serde::from_slice(&value).map_err(|error| {
                 ProjectorError::Corrupt(format!("{}: {error}", String::from_utf8_lossy(&key)))
@@ -103,7 +121,7 @@ impl Folder {
             folder.corrections.insert(seq, state);
         }
         folder.applied_seq = store.checkpoint()?;
-        Ok(folder)
+        Ok(())
     }
 
     /// The stored events (by sequence) a batch needs that are not in the batch itself:

@@ -137,6 +137,11 @@ impl SledStore {
         Ok(Self { db, tree })
     }
 
+    /// The tree as a backing for read-model tables.
+    pub fn backing(&self) -> crate::table::Backing {
+        crate::table::Backing::new(self.tree.clone())
+    }
+
     /// Writes sled's buffers to disk (sled's flush is weaker than a full sync; read models
     /// are rebuildable, so this is enough).
     pub fn flush(&self) -> Result<(), ProjectorError> {

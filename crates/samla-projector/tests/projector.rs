@@ -3,6 +3,7 @@
 //! for byte (digest), bad events land in quarantine while the rest is applied, and a
 //! projector killed at seeded random points ends with exactly the state of a clean fold.
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -161,7 +162,12 @@ async fn bad_events_are_quarantined_and_the_rest_applied() {
 
     let store = SledStore::open(&folder.path().join("models-1")).expect("open");
     let loaded = samla_projector::Folder::load(&store).expect("load");
-    let rows: Vec<_> = loaded.models.quarantine.rows().cloned().collect();
+    let rows: Vec<_> = loaded
+        .models
+        .quarantine
+        .rows()
+        .map(Cow::into_owned)
+        .collect();
     let codes: Vec<(u64, &str)> = rows.iter().map(|r| (r.seq, r.code.as_str())).collect();
     assert_eq!(
         codes,

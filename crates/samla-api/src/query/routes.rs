@@ -97,12 +97,15 @@ pub(super) async fn metrics(State(state): State<QueryState>) -> Response {
          # HELP samla_projector_skipped_events_total Events skipped as already applied.\n\
          # TYPE samla_projector_skipped_events_total counter\nsamla_projector_skipped_events_total {}\n\
          # HELP samla_projector_batches_total Batches written.\n\
-         # TYPE samla_projector_batches_total counter\nsamla_projector_batches_total {}\n",
+         # TYPE samla_projector_batches_total counter\nsamla_projector_batches_total {}\n\
+         # HELP samla_projector_resident_rows Read-model rows held in memory after the latest write (the rest are read from sled as needed).\n\
+         # TYPE samla_projector_resident_rows gauge\nsamla_projector_resident_rows {}\n",
         head.saturating_sub(applied),
         m.applied_events.load(Relaxed),
         m.quarantined_events.load(Relaxed),
         m.skipped_events.load(Relaxed),
         m.batches.load(Relaxed),
+        m.resident_rows.load(Relaxed),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -22,7 +22,7 @@ use std::time::Instant;
 use samla_log::{Log, ReadRange, Records};
 use tokio::sync::{mpsc, watch};
 
-use super::{EngineConfig, Projector, mark_store, next_folder, set_current};
+use super::{EngineConfig, Projector, mark_store, next_folder, set_current, unreadable};
 use crate::error::ProjectorError;
 use crate::folder::Folder;
 use crate::prepare::{Prepared, RawEvent, prepare};
@@ -47,6 +47,7 @@ pub(super) async fn rebuild(
     let mut store = SledStore::open(&fresh)?;
     mark_store(&mut store, log)?;
     let mut building = Folder::new();
+    building.models.attach(&store.backing());
     let mut unwritten = 0usize;
     let mut last_write = Instant::now();
     let mut writing: Option<Writing> = None;
@@ -70,6 +71,9 @@ pub(super) async fn rebuild(
                 unwritten += prepared.len();
                 let fetched = fetch(log, building.wanted(&prepared)).await?;
                 let outcome = building.apply_batch(prepared, &fetched);
+                if let Some(fault) = building.models.fault() {
+                    return Err(unreadable(fault));
+                }
                 projector
                     .metrics
                     .applied_events
@@ -78,6 +82,9 @@ pub(super) async fn rebuild(
                 {
                     let changes = building.drain_changes();
                     finish(writing.take()).await?;
+                    // Every write but this one landed: rows the store holds as they are
+                    // leave memory.
+                    building.models.evict();
                     writing = Some(start_write(&store, changes));
                     unwritten = 0;
                     last_write = Instant::now();
@@ -92,12 +99,10 @@ pub(super) async fn rebuild(
     finish(writing.take()).await?;
     let changes = building.drain_changes();
     tokio::task::block_in_place(|| store.apply_in_parts(changes, WRITE_PART))?;
+    building.models.evict();
     store.flush()?;
+    // The old folder is removed once the new one is served (see `run_returning_store`).
     set_current(&config.data_dir, &fresh)?;
-    if current != fresh && current.exists() {
-        // The old folder is no longer pointed at; removing it is tidy-up, not correctness.
-        let _ = std::fs::remove_dir_all(current);
-    }
     tracing::info!(applied = building.applied_seq(), folder = %fresh.display(), "rebuild reached the head; swapped in");
     Ok((store, building))
 }

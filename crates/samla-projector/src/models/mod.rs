@@ -31,7 +31,8 @@ use crate::error::ProjectorError;
 use crate::gauge::Gauge;
 use crate::recorded::Recorded;
 use crate::store::Change;
-use crate::table::{RowKey, Scope, Table, TableKey, TrackedTable};
+use crate::store::{KvStore, SledStore};
+use crate::table::{Backing, RowKey, Scope, Table, TableKey, TrackedTable};
 use crate::views::picture::figures::{Counted, PictureFigures};
 use crate::visibility::{SliceId, slice_of};
 
@@ -174,11 +175,25 @@ pub struct SliceRow {
     pub members: BTreeSet<OrgId>,
 }
 
-/// The key of a slice's registry row: `m/slices/<incident>/<slice>`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// The key of a slice's registry row: `m/slices/<incident>/<slice>`, ordered as its
+/// encoding is (see [`TableKey`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SliceKey {
     pub incident: proto_events::IncidentId,
     pub slice: SliceId,
+}
+
+impl Ord for SliceKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        crate::table::cmp_part(self.incident.as_str(), other.incident.as_str())
+            .then_with(|| self.slice.as_str().cmp(other.slice.as_str()))
+    }
+}
+
+impl PartialOrd for SliceKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl TableKey for SliceKey {
@@ -210,6 +225,8 @@ pub struct ReadModels {
     /// The picture's counts per slice, kept by the fold from the rows above (derived:
     /// never stored, rebuilt as rows load).
     pub picture: PictureFigures,
+    /// The store the tables are backed by, if they are (see [`ReadModels::open`]).
+    backing: Option<Backing>,
 }
 
 impl Default for ReadModels {
@@ -221,7 +238,7 @@ impl Default for ReadModels {
 impl ReadModels {
     pub fn new() -> Self {
         Self {
-            slices: Table::new("slices"),
+            slices: Table::in_memory("slices"),
             sites: Table::new("sites"),
             offers: Table::new("offers"),
             needs: Table::new("needs"),
@@ -232,7 +249,64 @@ impl ReadModels {
             timeline: timeline::Timeline::new(),
             quarantine: quarantine::Quarantine::new(),
             picture: PictureFigures::default(),
+            backing: None,
         }
+    }
+
+    /// Read models over `store`, as the engine keeps them: every table but the small ones
+    /// ([`Table::in_memory`]) and the timeline's chunks is backed by the store, holding in
+    /// memory only the rows changed since the last completed write. The tables kept in
+    /// memory are loaded, every stored row is read once (a row that cannot be read fails
+    /// here, so the engine rebuilds), and the picture's figures are worked out from the
+    /// rows.
+    pub fn open(store: &SledStore) -> Result<Self, ProjectorError> {
+        let mut models = ReadModels::new();
+        models.attach(&store.backing());
+        let resident = [
+            models.slices.store_prefix(),
+            models.quarantine.table.store_prefix(),
+            timeline::CHUNK_PREFIX.as_bytes().to_vec(),
+        ];
+        for prefix in resident {
+            for (key, value) in store.scan_prefix(&prefix)? {
+                models.load_row(&key, &value)?;
+            }
+        }
+        for table in models.tables_mut() {
+            table.verify();
+        }
+        models.picture = crate::views::picture::figures::rebuilt(&models);
+        match models.fault() {
+            Some(fault) => Err(ProjectorError::Corrupt(fault)),
+            None => Ok(models),
+        }
+    }
+
+    /// Backs every table but the small ones by `backing`.
+    pub fn attach(&mut self, backing: &Backing) {
+        for table in self.tables_mut() {
+            table.attach(backing);
+        }
+        self.backing = Some(backing.clone());
+    }
+
+    /// Forgets the rows of backed tables that the store holds as they are (see
+    /// [`TrackedTable::evict`]): only once every write but the latest drain's landed.
+    pub fn evict(&mut self) {
+        for table in self.tables_mut() {
+            table.evict();
+        }
+    }
+
+    /// The first read of a backed row that failed, if one did: what was folded since may
+    /// rest on a row taken as missing, so nothing more may be written.
+    pub fn fault(&self) -> Option<String> {
+        self.backing.as_ref().and_then(Backing::fault)
+    }
+
+    /// Rows held in memory, over every table.
+    pub fn resident_rows(&mut self) -> usize {
+        self.tables_mut().iter().map(|table| table.resident()).sum()
     }
 
     /// Folds one recorded event into every read model. Pure.
@@ -443,13 +517,13 @@ impl ReadModels {
         &self,
         incident: &proto_events::IncidentId,
         slice: &SliceId,
-    ) -> Option<&BTreeSet<OrgId>> {
+    ) -> Option<BTreeSet<OrgId>> {
         self.slices
             .get(&SliceKey {
                 incident: incident.clone(),
                 slice: slice.clone(),
             })
-            .map(|row| &row.members)
+            .map(|row| row.into_owned().members)
     }
 }
 

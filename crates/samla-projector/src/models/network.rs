@@ -271,8 +271,7 @@ impl Network {
         };
         self.orgs
             .get(&key)
-            .and_then(|row| row.member.value())
-            .copied()
+            .and_then(|row| row.member.value().copied())
             .unwrap_or(false)
     }
 

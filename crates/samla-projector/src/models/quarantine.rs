@@ -3,6 +3,8 @@
 //! that slipped past an older guard, a correction pointing nowhere — with its sequence and
 //! the reason. The fold goes on; nothing is dropped silently.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::ProjectorError;
@@ -53,7 +55,7 @@ impl Default for Quarantine {
 impl Quarantine {
     pub fn new() -> Self {
         Self {
-            table: Table::new("quarantine"),
+            table: Table::in_memory("quarantine"),
         }
     }
 
@@ -70,7 +72,7 @@ impl Quarantine {
         self.table.is_empty()
     }
 
-    pub fn rows(&self) -> impl Iterator<Item = &QuarantineRow> {
+    pub fn rows(&self) -> impl Iterator<Item = Cow<'_, QuarantineRow>> {
         self.table.iter().map(|(_, row)| row)
     }
 

@@ -38,7 +38,7 @@ use proto_events::{Envelope, Timestamp};
 pub const CHUNK_SHIFT: u32 = 12;
 
 /// The prefix of every chunk's stored key.
-const CHUNK_PREFIX: &str = "m/timeline/";
+pub(crate) const CHUNK_PREFIX: &str = "m/timeline/";
 
 /// The key of one chunk: its stored form (`m/timeline/<incident>/<status>/<slice>/<facet>/
 /// <chunk as 12 hex digits>`), which orders chunks as the store does, and its scope.
@@ -358,6 +358,10 @@ impl TrackedTable for Chunks {
         self.changed.clear();
     }
 
+    fn resident(&self) -> usize {
+        self.rows.len()
+    }
+
     fn mark_all_changed(&mut self) {
         self.changed.set_all(self.rows.keys().cloned());
     }
@@ -588,10 +592,10 @@ impl Timeline {
 
     /// The chunks whose events were recorded at or before `at`: a time's place in the log,
     /// to the chunk, without reading it.
-    pub fn last_chunk_recorded_by(&self, at: Timestamp) -> Option<&TimeRange> {
+    pub fn last_chunk_recorded_by(&self, at: Timestamp) -> Option<TimeRange> {
         self.times
             .iter()
-            .map(|(_, range)| range)
+            .map(|(_, range)| range.into_owned())
             .take_while(|range| range.first_recorded_at.is_some_and(|first| first <= at))
             .last()
     }

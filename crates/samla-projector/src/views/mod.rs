@@ -13,7 +13,9 @@ pub mod reports;
 pub mod resources;
 pub mod sites;
 
+use std::borrow::Cow;
 use std::collections::HashSet;
+use std::ops::Deref;
 
 use proto_events::{OrgId, Timestamp};
 
@@ -59,11 +61,12 @@ impl VisibleSlices {
     }
 }
 
-/// One aggregate's rows in the slices a viewer may see.
+/// One aggregate's rows in the slices a viewer may see (borrowed from memory, or read
+/// from the store).
 #[derive(Debug)]
-pub struct Merged<'a, V> {
+pub struct Merged<'a, V: Clone> {
     pub id: String,
-    pub rows: Vec<&'a V>,
+    pub rows: Vec<Cow<'a, V>>,
 }
 
 /// Every aggregate of `table` in `scope` with at least one visible row, in id order, its
@@ -74,7 +77,7 @@ pub fn merged<'a, V>(
     visible: &VisibleSlices,
 ) -> Vec<Merged<'a, V>>
 where
-    V: serde::Serialize + serde::de::DeserializeOwned + Default,
+    V: serde::de::DeserializeOwned + Clone,
 {
     let start = RowKey {
         scope: scope.clone(),
@@ -92,7 +95,7 @@ where
         match out.last_mut() {
             Some(last) if last.id == key.id => last.rows.push(row),
             _ => out.push(Merged {
-                id: key.id.clone(),
+                id: key.into_owned().id,
                 rows: vec![row],
             }),
         }
@@ -108,14 +111,14 @@ pub fn merged_one<'a, V>(
     visible: &VisibleSlices,
 ) -> Option<Merged<'a, V>>
 where
-    V: serde::Serialize + serde::de::DeserializeOwned + Default,
+    V: serde::de::DeserializeOwned + Clone,
 {
     let start = RowKey {
         scope: scope.clone(),
         id: id.to_string(),
         slice: SliceId::network(),
     };
-    let rows: Vec<&V> = table
+    let rows: Vec<Cow<'a, V>> = table
         .range(start..)
         .take_while(|(key, _)| key.scope == *scope && key.id == id)
         .filter(|(key, _)| visible.contains(&key.slice))
@@ -203,16 +206,16 @@ impl DurationStats {
 }
 
 /// The latest value of one gauge over an aggregate's visible rows: the merge rule for
-/// gauges, cloned out.
-pub fn value<'a, V, T: Clone + 'a>(
-    rows: &[&'a V],
+/// gauges, cloned out. Rows as borrowed (`&V`) or as read ([`Cow`]).
+pub fn value<'a, V: 'a, R: Deref<Target = V>, T: Clone + 'a>(
+    rows: &'a [R],
     gauge: impl Fn(&'a V) -> &'a Gauge<T>,
 ) -> Option<T> {
     latest(rows.iter().map(|row| gauge(row))).map(|(_, v)| v.clone())
 }
 
 /// The last event on an aggregate over its visible rows.
-pub fn last_seq<V>(rows: &[&V], seq: impl Fn(&V) -> u64) -> u64 {
+pub fn last_seq<V, R: Deref<Target = V>>(rows: &[R], seq: impl Fn(&V) -> u64) -> u64 {
     rows.iter().map(|row| seq(row)).max().unwrap_or(0)
 }
 

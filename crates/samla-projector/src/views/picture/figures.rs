@@ -157,7 +157,8 @@ impl Counted {
             V: serde::Serialize + serde::de::DeserializeOwned + Default + Clone,
         {
             let group = crate::views::merged_one(table, scope, id, visible)?;
-            contribution(&group.id, &group.rows)
+            let rows: Vec<&V> = group.rows.iter().map(|row| &**row).collect();
+            contribution(&group.id, &rows)
         }
         match self {
             Counted::Sites => run(&models.sites, scope, id, visible, site),
@@ -204,7 +205,7 @@ where
     if rows.next().is_some() {
         return Placement::Several;
     }
-    match contribution(&key.id, &[first]) {
+    match contribution(&key.id, &[&*first]) {
         Some(c) => Placement::Slice(first_key.slice.clone(), c),
         None => Placement::Nowhere,
     }
@@ -635,42 +636,36 @@ impl Summed {
     }
 }
 
-/// Rebuilds every figure from the rows (what loading does, row by row): for tests that
-/// hold the fold's running figures to it.
-#[cfg(test)]
+/// Works every figure out from the rows: what opening a store with backed tables does,
+/// and what tests hold the fold's running figures to.
 pub fn rebuilt(models: &ReadModels) -> PictureFigures {
+    /// One key per aggregate (its first row's), in key order.
+    fn aggregates<V>(table: &Table<RowKey, V>) -> Vec<RowKey>
+    where
+        V: serde::Serialize + serde::de::DeserializeOwned + Default + Clone,
+    {
+        let mut keys: Vec<RowKey> = Vec::new();
+        for (key, _) in table.iter() {
+            let same = keys
+                .last()
+                .is_some_and(|last| last.scope == key.scope && last.id == key.id);
+            if !same {
+                keys.push(key.into_owned());
+            }
+        }
+        keys
+    }
     let mut figures = PictureFigures::default();
     for counted in Counted::ALL {
-        let keys: Vec<RowKey> = match counted {
-            Counted::Sites => models.sites.iter().map(|(k, _)| k.clone()).collect(),
-            Counted::Needs => models.needs.iter().map(|(k, _)| k.clone()).collect(),
-            Counted::Issues => models.issues.iter().map(|(k, _)| k.clone()).collect(),
-            Counted::Arrivals => models
-                .reports
-                .arrivals
-                .iter()
-                .map(|(k, _)| k.clone())
-                .collect(),
-            Counted::Sitreps => models
-                .reports
-                .sitreps
-                .iter()
-                .map(|(k, _)| k.clone())
-                .collect(),
-            Counted::Alerts => models
-                .reports
-                .alerts
-                .iter()
-                .map(|(k, _)| k.clone())
-                .collect(),
+        let keys = match counted {
+            Counted::Sites => aggregates(&models.sites),
+            Counted::Needs => aggregates(&models.needs),
+            Counted::Issues => aggregates(&models.issues),
+            Counted::Arrivals => aggregates(&models.reports.arrivals),
+            Counted::Sitreps => aggregates(&models.reports.sitreps),
+            Counted::Alerts => aggregates(&models.reports.alerts),
         };
-        let mut last: Option<(Scope, String)> = None;
         for key in keys {
-            let aggregate = (key.scope.clone(), key.id.clone());
-            if last.as_ref() == Some(&aggregate) {
-                continue;
-            }
-            last = Some(aggregate);
             figures.place(counted, &key, counted.placement(models, &key), 1);
         }
     }

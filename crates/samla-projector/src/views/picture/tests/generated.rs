@@ -12,8 +12,8 @@ use rand::{Rng, SeedableRng};
 use super::super::figures::rebuilt;
 use super::super::{PictureOptions, oracle, picture_by_area_with, picture_with};
 use crate::models::ReadModels;
-use crate::store::KvStore;
-use crate::table::Scope;
+use crate::store::{KvStore, SledStore};
+use crate::table::{Scope, TrackedTable};
 use crate::visibility::Viewer;
 use crate::{Folder, MemoryStore, Prepared, RawEvent, prepare};
 
@@ -83,6 +83,36 @@ fn fold(events: &[RawEvent]) -> (Folder, Folder, MemoryStore) {
         }
     }
     (folder, halfway.expect("a halfway point"), store)
+}
+
+/// Folds `events` as the engine does into a sled store whose tables back the folder:
+/// every 500 events a drain, a write of the drain before (so one write is always in
+/// flight while the next batch folds), and an eviction of what the store holds.
+fn fold_backed(events: &[RawEvent], store: &mut SledStore) -> Folder {
+    let by_seq: HashMap<u64, &RawEvent> = events.iter().map(|e| (e.seq, e)).collect();
+    let mut folder = Folder::new();
+    folder.models.attach(&store.backing());
+    let mut in_flight = None;
+    for chunk in events.chunks(500) {
+        let batch: Vec<Prepared> = chunk.iter().map(prepare).collect();
+        let fetched: HashMap<u64, Prepared> = folder
+            .wanted(&batch)
+            .into_iter()
+            .filter_map(|seq| by_seq.get(&seq).map(|raw| (seq, prepare(raw))))
+            .collect();
+        folder.apply_batch(batch, &fetched);
+        assert_eq!(folder.models.fault(), None);
+        let changes = folder.drain_changes();
+        if let Some(landed) = in_flight.replace(changes) {
+            store.apply(landed).expect("sled");
+        }
+        folder.models.evict();
+    }
+    store
+        .apply(in_flight.take().expect("a write"))
+        .expect("sled");
+    folder.models.evict();
+    folder
 }
 
 /// The moments where a count changes: deadlines, claim expiries and alert ends, and the
@@ -206,6 +236,40 @@ fn the_folded_picture_equals_the_picture_from_every_row_on_generated_crises() {
         assert!(
             several > 0,
             "seed {seed}: the crisis should spread some aggregates over several slices"
+        );
+
+        // Backed by sled, as the engine keeps them: the same picture and rows, from
+        // the rows of the last write window and the store.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut sled = SledStore::open(dir.path()).expect("sled");
+        let backed = fold_backed(&raw, &mut sled);
+        let (resident, all) = (
+            backed.models.needs.resident(),
+            folder.models.needs.resident(),
+        );
+        assert!(
+            resident < all / 2,
+            "seed {seed}: {resident} of {all} needs rows stay in memory after the last write"
+        );
+        assert_eq!(
+            backed.models.picture, folder.models.picture,
+            "seed {seed}: the backed fold's figures differ"
+        );
+        assert_eq!(
+            sled.digest().expect("digest"),
+            store.digest().expect("digest"),
+            "seed {seed}: the backed fold wrote other rows"
+        );
+        check(&backed.models, &envelopes, &format!("seed {seed}, backed"));
+        let opened = Folder::open(&sled).expect("open backed");
+        assert_eq!(
+            opened.models.picture, folder.models.picture,
+            "seed {seed}: figures worked out on open differ from the fold's"
+        );
+        check(
+            &opened.models,
+            &envelopes,
+            &format!("seed {seed}, opened backed"),
         );
     }
 }
