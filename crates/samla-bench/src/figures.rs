@@ -505,9 +505,10 @@ pub const FIGURES: &[FigureInfo] = &[
         unit: "MiB",
         stage: true,
         target: None,
-        meaning: "Memory the fold state holds at the end of the log (every read model and \
-                  the engine's indexes, as jemalloc counts it; the table below splits it by \
-                  model): the part of the projector's peak RSS that grows with the log.",
+        meaning: "Memory the fold state holds at the end of the log, kept as the engine \
+                  keeps it (tables backed by sled: the rows of the last write, the small \
+                  tables, the timeline's chunks, the picture's figures and the engine's \
+                  indexes), as jemalloc counts it; the table below splits it by model.",
     },
 ];
 

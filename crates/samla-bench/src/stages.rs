@@ -84,7 +84,10 @@ pub(crate) async fn rebuild_stages(
         .get_stream(&log.config().stream_name)
         .await
         .map_err(|error| BenchError::nats(phase, error))?;
+    // Backed by the store, as the engine keeps it: rows leave memory once written, and
+    // the fold reads them back from sled when an event touches them again.
     let mut building = Folder::new();
+    building.models.attach(&store.backing());
     let mut sample = StageSample::default();
     let mut progress = Progress::new(phase, last_seq);
     let mut records = log
@@ -176,6 +179,7 @@ pub(crate) async fn rebuild_stages(
 
         let started = Instant::now();
         store.apply(changes).map_err(project_error(phase))?;
+        building.models.evict();
         sample.write += started.elapsed();
         progress.tick_now(done);
     }

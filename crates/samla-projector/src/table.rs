@@ -304,6 +304,9 @@ pub struct Table<K, V> {
     drained: Vec<Arc<K>>,
     /// Never backed: small tables that views borrow from whole.
     in_memory: bool,
+    /// Backed: aggregates whose stored rows are all in memory (see
+    /// [`Table::load_aggregate`]), by their stored key prefix; forgotten at each eviction.
+    loaded: HashSet<Vec<u8>>,
 }
 
 /// Notes that the row at `key` changed (once per drain).
@@ -403,6 +406,66 @@ impl<K: TableKey, V: DeserializeOwned + Clone> Table<K, V> {
     /// The key prefix of this table in the store.
     pub fn store_prefix(&self) -> Vec<u8> {
         format!("m/{}/", self.name).into_bytes()
+    }
+}
+
+/// Aggregates: every slice's row of one aggregate, read together.
+impl<V: Serialize + DeserializeOwned + Default + Clone> Table<RowKey, V> {
+    /// The stored key prefix of the aggregate at `key`: `m/<table>/<incident>/<status>/<id>/`.
+    fn aggregate_prefix(&self, key: &RowKey) -> Vec<u8> {
+        format!(
+            "m/{}/{}/{}/{}/",
+            self.name, key.scope.incident, key.scope.status, key.id
+        )
+        .into_bytes()
+    }
+
+    /// Backed: brings every stored row of the aggregate at `key` (each slice's) into
+    /// memory as stored (not changed), in one read of the store, so that
+    /// [`Table::aggregate`] and the fold's changes to the aggregate read memory only. The
+    /// fold calls it before it places an aggregate in the picture, which reads all its rows.
+    pub fn load_aggregate(&mut self, key: &RowKey) {
+        let Some(backing) = &self.backing else {
+            return;
+        };
+        let prefix = self.aggregate_prefix(key);
+        if self.loaded.contains(&prefix) {
+            return;
+        }
+        let stored: Vec<(RowKey, V)> = Stored {
+            backing: backing.clone(),
+            prefix_len: self.store_prefix().len(),
+            iter: backing.tree.scan_prefix(&prefix),
+            rows: std::marker::PhantomData,
+        }
+        .collect();
+        for (key, row) in stored {
+            if !self.rows.contains_key(&key) {
+                self.rows.insert(Arc::new(key), Some(Arc::new(row)));
+            }
+        }
+        self.loaded.insert(prefix);
+    }
+
+    /// Every slice's row of the aggregate at `key`, in key order: from memory alone once
+    /// [`Table::load_aggregate`] brought them in.
+    pub fn aggregate(&self, key: &RowKey) -> impl Iterator<Item = Read<'_, RowKey, V>> {
+        let start = RowKey {
+            scope: key.scope.clone(),
+            id: key.id.clone(),
+            slice: SliceId::network(),
+        };
+        let in_memory = self.backing.is_none() || self.loaded.contains(&self.aggregate_prefix(key));
+        let rows = if in_memory {
+            Rows {
+                resident: self.rows.range::<_, RowKey>(&start..).peekable(),
+                stored: None,
+            }
+        } else {
+            self.range(&start..)
+        };
+        let (scope, id) = (key.scope.clone(), key.id.clone());
+        rows.take_while(move |(k, _)| k.scope == scope && k.id == id)
     }
 }
 
@@ -519,6 +582,7 @@ impl<K: TableKey, V: DeserializeOwned + Clone> TrackedTable for Table<K, V> {
             }
         }
         self.rows = kept;
+        self.loaded.clear();
     }
 
     fn resident(&self) -> usize {
@@ -543,6 +607,7 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default + Clone> Table<K, V>
             backing: None,
             drained: Vec::new(),
             in_memory: false,
+            loaded: HashSet::new(),
         }
     }
 
@@ -681,6 +746,8 @@ mod tests {
         /// Adds to the row if it exists.
         AddExisting(RowKey, u64),
         Remove(RowKey),
+        /// Brings an aggregate's stored rows into memory.
+        Load(RowKey),
         /// Drains; the drain before lands in the store (one write is always in flight).
         Write,
         Evict,
@@ -691,6 +758,7 @@ mod tests {
             4 => (row_key(), 1..100u64).prop_map(|(k, n)| Op::Add(k, n)),
             2 => (row_key(), 1..100u64).prop_map(|(k, n)| Op::AddExisting(k, n)),
             1 => row_key().prop_map(Op::Remove),
+            2 => row_key().prop_map(Op::Load),
             1 => Just(Op::Write),
             1 => Just(Op::Evict),
         ]
@@ -752,12 +820,20 @@ mod tests {
                         }
                         whole.discard_changes();
                     }
+                    Op::Load(key) => {
+                        backed.load_aggregate(&key);
+                        whole.load_aggregate(&key);
+                    }
                     Op::Evict => backed.evict(),
                 }
                 prop_assert_eq!(rows(&backed, None), rows(&whole, None));
                 for probe in &probes {
                     prop_assert_eq!(backed.get(probe).map(|row| *row), whole.get(probe).map(|row| *row));
                     prop_assert_eq!(rows(&backed, Some(probe)), rows(&whole, Some(probe)));
+                    let aggregate = |table: &Table<RowKey, u64>| -> Vec<(RowKey, u64)> {
+                        table.aggregate(probe).map(|(k, row)| (k.into_owned(), *row)).collect()
+                    };
+                    prop_assert_eq!(aggregate(&backed), aggregate(&whole));
                 }
             }
             prop_assert_eq!(backed.backing.as_ref().and_then(Backing::fault), None);

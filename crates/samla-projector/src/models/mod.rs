@@ -407,6 +407,9 @@ impl ReadModels {
     ) {
         // The picture's counts: the aggregate's contribution out before, back in after.
         let counted = Counted::of(payload.kind());
+        if let Some(counted) = counted {
+            counted.load(self, key);
+        }
         let before = counted.map(|counted| counted.placement(self, key));
         sites::effect(
             &mut self.sites,

@@ -125,6 +125,20 @@ impl Counted {
         }
     }
 
+    /// Brings the rows of the aggregate at `key` in this table into memory (for a backed
+    /// table; see [`Table::load_aggregate`]): the fold places it before and after each
+    /// effect.
+    pub fn load(self, models: &mut ReadModels, key: &RowKey) {
+        match self {
+            Counted::Sites => models.sites.load_aggregate(key),
+            Counted::Needs => models.needs.load_aggregate(key),
+            Counted::Issues => models.issues.load_aggregate(key),
+            Counted::Arrivals => models.reports.arrivals.load_aggregate(key),
+            Counted::Sitreps => models.reports.sitreps.load_aggregate(key),
+            Counted::Alerts => models.reports.alerts.load_aggregate(key),
+        }
+    }
+
     /// Where the aggregate at `key` stands in this table now.
     pub fn placement(self, models: &ReadModels, key: &RowKey) -> Placement {
         match self {
@@ -191,14 +205,7 @@ fn place<V>(
 where
     V: serde::Serialize + serde::de::DeserializeOwned + Default + Clone,
 {
-    let start = RowKey {
-        scope: key.scope.clone(),
-        id: key.id.clone(),
-        slice: SliceId::network(),
-    };
-    let mut rows = table
-        .range(start..)
-        .take_while(|(k, _)| k.scope == key.scope && k.id == key.id);
+    let mut rows = table.aggregate(key);
     let Some((first_key, first)) = rows.next() else {
         return Placement::Nowhere;
     };
