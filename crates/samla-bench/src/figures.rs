@@ -28,10 +28,12 @@ pub mod names {
     pub const STAGE_FETCH: &str = "stage_fetch_ns_per_event";
     pub const STAGE_FETCH_DIRECT: &str = "stage_fetch_direct_get_ns_per_event";
     pub const STAGE_FOLD: &str = "stage_fold_ns_per_event";
+    pub const STAGE_ROW_READS: &str = "stage_fold_row_reads_ns_per_event";
     pub const STAGE_ENCODE: &str = "stage_encode_ns_per_event";
     pub const STAGE_WRITE: &str = "stage_write_ns_per_event";
     pub const SUPERSEDED_FETCHES: &str = "superseded_fetches";
     pub const ROWS_WRITTEN: &str = "rows_written_per_1000_events";
+    pub const ROWS_READ: &str = "rows_read_per_1000_events";
     pub const BYTES_WRITTEN: &str = "bytes_written_per_event";
     pub const FOLD_STATE: &str = "fold_state_mb";
 
@@ -455,7 +457,17 @@ pub const FIGURES: &[FigureInfo] = &[
         unit: "ns/event",
         stage: true,
         target: None,
-        meaning: "Folder::apply_batch: the pure fold in memory.",
+        meaning: "Folder::apply_batch: the pure fold, over tables backed by sled as the \
+                  engine keeps them.",
+    },
+    FigureInfo {
+        name: names::STAGE_ROW_READS,
+        group: Group::Rebuild,
+        unit: "ns/event",
+        stage: true,
+        target: None,
+        meaning: "Within the fold: reading rows the engine no longer holds back from sled, \
+                  decoding included.",
     },
     FigureInfo {
         name: names::STAGE_ENCODE,
@@ -489,6 +501,16 @@ pub const FIGURES: &[FigureInfo] = &[
         target: None,
         meaning: "Keys written to sled per 1,000 events (rows after coalescing, id-index \
                   chunks, checkpoints).",
+    },
+    FigureInfo {
+        name: names::ROWS_READ,
+        group: Group::Rebuild,
+        unit: "reads",
+        stage: true,
+        target: None,
+        meaning: "Reads of rows back from sled per 1,000 events (a row, or every slice's \
+                  row of an aggregate the picture counts): rows touched again after they \
+                  were written and left memory.",
     },
     FigureInfo {
         name: names::BYTES_WRITTEN,

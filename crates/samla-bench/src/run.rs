@@ -584,13 +584,14 @@ pub(crate) fn mebibytes(bytes: u64) -> f64 {
 /// Turns stage samples into figures.
 fn add_stages(results: &mut Results, samples: &[stages::StageSample], events: usize) {
     type Stage = fn(&stages::StageSample) -> Duration;
-    let stage_figures: [(&str, Stage); 8] = [
+    let stage_figures: [(&str, Stage); 9] = [
         (names::STAGE_READ, |s| s.read),
         (names::STAGE_DECODE, |s| s.decode),
         (names::STAGE_PREPARE, |s| s.prepare),
         (names::STAGE_FETCH, |s| s.fetch),
         (names::STAGE_FETCH_DIRECT, |s| s.fetch_direct),
         (names::STAGE_FOLD, |s| s.fold),
+        (names::STAGE_ROW_READS, |s| s.row_reads),
         (names::STAGE_ENCODE, |s| s.encode),
         (names::STAGE_WRITE, |s| s.write),
     ];
@@ -603,14 +604,15 @@ fn add_stages(results: &mut Results, samples: &[stages::StageSample], events: us
         results.add(name, values, "ns/event", events);
     }
     type Count = fn(&stages::StageSample) -> f64;
-    let count_figures: [(&str, &str, Count); 3] = [
+    let count_figures: [(&str, &str, Count); 4] = [
         (names::SUPERSEDED_FETCHES, "events", |s| s.fetches as f64),
         (names::ROWS_WRITTEN, "keys", |s| s.rows_written as f64),
+        (names::ROWS_READ, "reads", |s| s.rows_read as f64),
         (names::BYTES_WRITTEN, "bytes", |s| s.bytes_written as f64),
     ];
     for (name, unit, count) in count_figures {
         let scale = match name {
-            names::ROWS_WRITTEN => 1000.0 / events_f,
+            names::ROWS_WRITTEN | names::ROWS_READ => 1000.0 / events_f,
             names::BYTES_WRITTEN => 1.0 / events_f,
             _ => 1.0,
         };

@@ -43,6 +43,10 @@ pub(crate) struct StageSample {
     pub fold: Duration,
     pub encode: Duration,
     pub write: Duration,
+    /// Within the fold: reading rows back from sled (and decoding them).
+    pub row_reads: Duration,
+    /// Reads of rows (or of an aggregate's rows) back from sled.
+    pub rows_read: u64,
     /// Superseded events fetched.
     pub fetches: u64,
     /// Keys written (rows, id-index chunks, checkpoints) and their bytes (key + value).
@@ -94,7 +98,8 @@ pub(crate) async fn rebuild_stages(
         .read(ReadRange::span(1, last_seq))
         .await
         .map_err(|error| BenchError::nats(phase, error))?;
-    let write_every = samla_projector::engine::EngineConfig::new("").write_every;
+    let engine = samla_projector::engine::EngineConfig::new("");
+    let write_every = engine.write_every;
     let mut unwritten = 0usize;
     let mut done = 0u64;
     loop {
@@ -179,7 +184,7 @@ pub(crate) async fn rebuild_stages(
 
         let started = Instant::now();
         store.apply(changes).map_err(project_error(phase))?;
-        building.models.evict();
+        building.models.evict_over(engine.resident_rows);
         sample.write += started.elapsed();
         progress.tick_now(done);
     }
@@ -196,6 +201,7 @@ pub(crate) async fn rebuild_stages(
             ),
         ));
     }
+    (sample.rows_read, sample.row_reads) = building.models.store_reads();
     sample.held_by_model = crate::memory::held_by_model(building);
     Ok(sample)
 }

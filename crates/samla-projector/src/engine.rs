@@ -64,6 +64,12 @@ pub struct EngineConfig {
     /// (each write re-encodes its rows), and that disk traffic made the log server's syncs
     /// on the same disk wait (ext4 flushes other files' new data with a sync).
     pub head_write_delay: Duration,
+    /// Rows of the backed tables the engine may hold in memory after a write before it
+    /// lets go of those the store holds as they are (see [`ReadModels::evict_over`]).
+    /// Rows changed since the last write stay whatever the budget. A crisis whose rows fit
+    /// folds without reading rows back; a larger one holds about this many rows (~1 KB
+    /// each at most) plus one write window, and reads the rows it touches again.
+    pub resident_rows: usize,
 }
 
 impl EngineConfig {
@@ -74,6 +80,7 @@ impl EngineConfig {
             write_every: 50_000,
             write_interval: Duration::from_secs(2),
             head_write_delay: Duration::from_millis(100),
+            resident_rows: 100_000,
         }
     }
 }
@@ -485,7 +492,7 @@ async fn follow(
                 continue;
             }
             () = tokio::time::sleep_until(write_due.into()), if unwritten > 0 => {
-                if let Err(error) = write_pending(projector, store, &mut writing).await {
+                if let Err(error) = write_pending(projector, store, config.resident_rows, &mut writing).await {
                     break Err(error);
                 }
                 unwritten = 0;
@@ -521,7 +528,9 @@ async fn follow(
             || unwritten >= config.write_every
             || since_write >= config.write_interval
         {
-            if let Err(error) = write_pending(projector, store, &mut writing).await {
+            if let Err(error) =
+                write_pending(projector, store, config.resident_rows, &mut writing).await
+            {
                 break Err(error);
             }
             unwritten = 0;
@@ -534,7 +543,7 @@ async fn follow(
     reader.abort();
     head_watch.abort();
     if result.is_ok() && unwritten > 0 {
-        write_pending(projector, store, &mut writing).await?;
+        write_pending(projector, store, config.resident_rows, &mut writing).await?;
     }
     finish(writing).await?;
     result
@@ -546,13 +555,15 @@ async fn follow(
 async fn write_pending(
     projector: &Projector,
     store: &SledStore,
+    resident_rows: usize,
     writing: &mut Option<Writing>,
 ) -> Result<(), ProjectorError> {
     finish(writing.take()).await?;
     let changes = {
         let mut shared = projector.shared.write().unwrap_or_else(|p| p.into_inner());
-        // Every write landed: rows the store holds as they are leave memory.
-        shared.folder.models.evict();
+        // Every write landed: over the budget, rows the store holds as they are leave
+        // memory.
+        shared.folder.models.evict_over(resident_rows);
         let resident = shared.folder.models.resident_rows();
         projector
             .metrics

@@ -1,7 +1,8 @@
 //! The folder: read models plus the engine's own indexes (event id → sequence, and which
 //! events were corrected or retracted), applying prepared batches in sequence order.
 //!
-//! Applying is pure given the superseded events it needs: the engine first asks
+//! Applying is pure given the superseded events it needs (a folder whose tables are backed
+//! by its store reads rows back from it, its own state): the engine first asks
 //! [`Folder::wanted`] which stored events to fetch from the log, fetches them, then calls
 //! [`Folder::apply_batch`]. So the same code folds the live log (sled) and a vector in a
 //! test (memory), and both reach the same bytes.
@@ -159,7 +160,7 @@ impl Folder {
     }
 
     /// Applies a batch in sequence order. `fetched` holds the events [`Folder::wanted`]
-    /// named (prepared). Pure: no I/O.
+    /// named (prepared). Pure: reads nothing but the folder's own rows.
     pub fn apply_batch(
         &mut self,
         batch: Vec<Prepared>,
@@ -171,7 +172,7 @@ impl Folder {
     /// Applies a batch in the order given, whatever its sequences: for folding the log in
     /// another order than the stream's ("as happened", see [`crate::replay`]). Nothing is
     /// skipped for being at or below the checkpoint (which becomes the highest sequence
-    /// applied); an id applied before is still skipped. Pure: no I/O.
+    /// applied); an id applied before is still skipped. Pure, as [`Folder::apply_batch`].
     pub fn apply_in_given_order(
         &mut self,
         batch: Vec<Prepared>,

@@ -1,12 +1,15 @@
 //! # samla-projector — the shared situational picture, folded from the log exactly once
 //!
 //! Reads Samla's log (NATS JetStream) from its checkpoint, folds each batch of events into
-//! read models in memory, and writes the changed rows, the id index and the checkpoint in
-//! one atomic sled batch. Views merge what a viewer may see at query time.
+//! read models, and writes the changed rows, the id index and the checkpoint in one atomic
+//! sled batch. The engine keeps in memory only the rows changed since its last completed
+//! write (and a few small tables); the fold and the views read other rows back from sled
+//! ([`table::Backing`]). Views merge what a viewer may see at query time.
 //!
 //! What it is not: it never writes the log, never trusts server-side ack state, and its
-//! folds do no I/O, read no clock and draw no random numbers — so every replica that
-//! applied the same log holds byte-identical read models (see [`store::KvStore::digest`]).
+//! folds read nothing but their own rows, read no clock and draw no random numbers — so
+//! every replica that applied the same log holds byte-identical read models (see
+//! [`store::KvStore::digest`]).
 //!
 //! Layout:
 //! - [`prepare`]: stored bytes → a usable event or a quarantine row (pure, per event).

@@ -138,6 +138,11 @@ pub trait TrackedTable {
     fn evict(&mut self) {}
     /// Rows held in memory.
     fn resident(&self) -> usize;
+    /// Backed: rows held in memory that an eviction could let go (0 for a table kept
+    /// whole in memory).
+    fn evictable(&self) -> usize {
+        0
+    }
     /// Backed: reads every stored row once, so a row that cannot be read shows as the
     /// backing's fault now rather than in a later fold; returns how many were read.
     fn verify(&self) -> usize {
@@ -153,6 +158,14 @@ pub trait TrackedTable {
 pub struct Backing {
     tree: sled::Tree,
     fault: Arc<Mutex<Option<String>>>,
+    reads: Arc<ReadCounts>,
+}
+
+/// The fold's reads of the store: how many, and the time they took.
+#[derive(Debug, Default)]
+struct ReadCounts {
+    reads: std::sync::atomic::AtomicU64,
+    nanos: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Backing {
@@ -168,7 +181,26 @@ impl Backing {
         Self {
             tree,
             fault: Arc::default(),
+            reads: Arc::default(),
         }
+    }
+
+    /// The fold's reads of the store so far (a row, or an aggregate's rows, read back into
+    /// memory) and the time they took, decoding included.
+    pub fn reads(&self) -> (u64, std::time::Duration) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.reads.reads.load(Relaxed),
+            std::time::Duration::from_nanos(self.reads.nanos.load(Relaxed)),
+        )
+    }
+
+    /// Counts one read of the fold's that began at `started`.
+    fn count_read(&self, started: std::time::Instant) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.reads.reads.fetch_add(1, Relaxed);
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.reads.nanos.fetch_add(nanos, Relaxed);
     }
 
     /// The first read that failed, if one did.
@@ -432,6 +464,7 @@ impl<V: Serialize + DeserializeOwned + Default + Clone> Table<RowKey, V> {
         if self.loaded.contains(&prefix) {
             return;
         }
+        let started = std::time::Instant::now();
         let stored: Vec<(RowKey, V)> = Stored {
             backing: backing.clone(),
             prefix_len: self.store_prefix().len(),
@@ -439,6 +472,7 @@ impl<V: Serialize + DeserializeOwned + Default + Clone> Table<RowKey, V> {
             rows: std::marker::PhantomData,
         }
         .collect();
+        backing.count_read(started);
         for (key, row) in stored {
             if !self.rows.contains_key(&key) {
                 self.rows.insert(Arc::new(key), Some(Arc::new(row)));
@@ -589,6 +623,14 @@ impl<K: TableKey, V: DeserializeOwned + Clone> TrackedTable for Table<K, V> {
         self.rows.len()
     }
 
+    fn evictable(&self) -> usize {
+        if self.backing.is_some() {
+            self.rows.len()
+        } else {
+            0
+        }
+    }
+
     fn verify(&self) -> usize {
         if self.backing.is_some() {
             self.iter().count()
@@ -624,9 +666,13 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default + Clone> Table<K, V>
     fn slot_mut(&mut self, key: &K) -> Option<(Arc<K>, &mut Slot<V>)> {
         if !self.rows.contains_key(key)
             && let Some(backing) = &self.backing
-            && let Some(row) = backing.read::<V>(&key.encode(self.name))
         {
-            self.rows.insert(Arc::new(key.clone()), Some(Arc::new(row)));
+            let started = std::time::Instant::now();
+            let row = backing.read::<V>(&key.encode(self.name));
+            backing.count_read(started);
+            if let Some(row) = row {
+                self.rows.insert(Arc::new(key.clone()), Some(Arc::new(row)));
+            }
         }
         let (stored, slot) = self.rows.get_key_value_mut(key)?;
         Some((stored.clone(), slot))

@@ -323,6 +323,17 @@ pub struct ProjectorArgs {
     /// Catch up with the head, print the digest and the checkpoint, and exit.
     #[arg(long)]
     pub digest_at_head: bool,
+    /// Read-model rows to keep in memory after a write (rows changed since stay anyway).
+    /// Beyond it, rows already on disk leave memory and are read back from sled when an
+    /// event or a view needs them: lower holds less memory on a large crisis and folds it
+    /// slower.
+    #[arg(
+        long,
+        env = "SAMLA_PROJECTOR_RESIDENT_ROWS",
+        default_value_t = 100_000,
+        value_name = "ROWS"
+    )]
+    pub resident_rows: usize,
     /// Print results as JSON.
     #[arg(long)]
     pub json: bool,

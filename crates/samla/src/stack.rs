@@ -199,7 +199,8 @@ pub async fn projector(args: ProjectorArgs) -> CliResult {
         args.log_replicas,
     )
     .await?;
-    let config = EngineConfig::new(&args.data_dir);
+    let mut config = EngineConfig::new(&args.data_dir);
+    config.resident_rows = args.resident_rows;
     if args.digest_at_head {
         let (digest, checkpoint) = engine::catch_up_and_digest(log, config)
             .await

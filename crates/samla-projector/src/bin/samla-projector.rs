@@ -40,6 +40,11 @@ struct Arguments {
     /// While behind the head, the most events folded between two writes to disk.
     #[arg(long, default_value_t = 50_000)]
     write_every: usize,
+    /// Rows the projector may keep in memory after a write (changed rows stay anyway);
+    /// beyond it, rows already on disk leave memory and are read back when touched. Lower
+    /// holds less memory on a large crisis and folds it slower.
+    #[arg(long, default_value_t = 100_000)]
+    resident_rows: usize,
     /// Print `applied <seq>` on stdout after every batch (for tests and scripts).
     #[arg(long)]
     progress: bool,
@@ -61,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
     let mut config = EngineConfig::new(arguments.data_dir);
     config.batch_max = arguments.batch_max.max(1);
     config.write_every = arguments.write_every.max(1);
+    config.resident_rows = arguments.resident_rows;
     if arguments.digest_at_head {
         let (digest, checkpoint) = engine::catch_up_and_digest(log, config).await?;
         println!("digest {digest} checkpoint {checkpoint}");

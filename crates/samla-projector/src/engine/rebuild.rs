@@ -82,9 +82,9 @@ pub(super) async fn rebuild(
                 {
                     let changes = building.drain_changes();
                     finish(writing.take()).await?;
-                    // Every write but this one landed: rows the store holds as they are
-                    // leave memory.
-                    building.models.evict();
+                    // Every write but this one landed: over the budget, rows the store
+                    // holds as they are leave memory.
+                    building.models.evict_over(config.resident_rows);
                     writing = Some(start_write(&store, changes));
                     unwritten = 0;
                     last_write = Instant::now();
@@ -99,7 +99,7 @@ pub(super) async fn rebuild(
     finish(writing.take()).await?;
     let changes = building.drain_changes();
     tokio::task::block_in_place(|| store.apply_in_parts(changes, WRITE_PART))?;
-    building.models.evict();
+    building.models.evict_over(config.resident_rows);
     store.flush()?;
     // The old folder is removed once the new one is served (see `run_returning_store`).
     set_current(&config.data_dir, &fresh)?;

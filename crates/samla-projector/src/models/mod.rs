@@ -1,7 +1,9 @@
 //! The read models and the one pure fold that feeds them all.
 //!
-//! [`ReadModels::apply`] takes a [`Recorded`] event and changes rows in memory: no I/O, no
-//! clock, no randomness, so every replica that applies the same log holds the same bytes.
+//! [`ReadModels::apply`] takes a [`Recorded`] event and changes rows: it reads nothing but
+//! the read models' own rows (in memory, or read back from their store when the tables are
+//! backed — see [`ReadModels::open`]), no clock, no randomness, so every replica that
+//! applies the same log holds the same bytes.
 //! Each model is a module with a row type and an `effect` function that applies an event
 //! (or undoes it, for corrections and retractions) to the row of its aggregate in the
 //! event's audience slice. Time-based answers (age, overdue, expired claims) are not
@@ -298,10 +300,31 @@ impl ReadModels {
         }
     }
 
+    /// [`ReadModels::evict`] once the backed tables hold more than `budget` rows in
+    /// memory: below it, rows stay for the fold to change again without reading them back.
+    pub fn evict_over(&mut self, budget: usize) {
+        let held: usize = self
+            .tables_mut()
+            .iter()
+            .map(|table| table.evictable())
+            .sum();
+        if held > budget {
+            self.evict();
+        }
+    }
+
     /// The first read of a backed row that failed, if one did: what was folded since may
     /// rest on a row taken as missing, so nothing more may be written.
     pub fn fault(&self) -> Option<String> {
         self.backing.as_ref().and_then(Backing::fault)
+    }
+
+    /// The fold's reads of the store so far and their time (see [`Backing::reads`]).
+    pub fn store_reads(&self) -> (u64, std::time::Duration) {
+        self.backing
+            .as_ref()
+            .map(Backing::reads)
+            .unwrap_or_default()
     }
 
     /// Rows held in memory, over every table.

@@ -87,8 +87,9 @@ fn fold(events: &[RawEvent]) -> (Folder, Folder, MemoryStore) {
 
 /// Folds `events` as the engine does into a sled store whose tables back the folder:
 /// every 500 events a drain, a write of the drain before (so one write is always in
-/// flight while the next batch folds), and an eviction of what the store holds.
-fn fold_backed(events: &[RawEvent], store: &mut SledStore) -> Folder {
+/// flight while the next batch folds), and an eviction of what the store holds once more
+/// than `budget` rows are in memory.
+fn fold_backed(events: &[RawEvent], store: &mut SledStore, budget: usize) -> Folder {
     let by_seq: HashMap<u64, &RawEvent> = events.iter().map(|e| (e.seq, e)).collect();
     let mut folder = Folder::new();
     folder.models.attach(&store.backing());
@@ -106,12 +107,12 @@ fn fold_backed(events: &[RawEvent], store: &mut SledStore) -> Folder {
         if let Some(landed) = in_flight.replace(changes) {
             store.apply(landed).expect("sled");
         }
-        folder.models.evict();
+        folder.models.evict_over(budget);
     }
     store
         .apply(in_flight.take().expect("a write"))
         .expect("sled");
-    folder.models.evict();
+    folder.models.evict_over(budget);
     folder
 }
 
@@ -242,7 +243,7 @@ fn the_folded_picture_equals_the_picture_from_every_row_on_generated_crises() {
         // the rows of the last write window and the store.
         let dir = tempfile::tempdir().expect("tempdir");
         let mut sled = SledStore::open(dir.path()).expect("sled");
-        let backed = fold_backed(&raw, &mut sled);
+        let backed = fold_backed(&raw, &mut sled, 0);
         let (resident, all) = (
             backed.models.needs.resident(),
             folder.models.needs.resident(),
@@ -271,5 +272,16 @@ fn the_folded_picture_equals_the_picture_from_every_row_on_generated_crises() {
             &envelopes,
             &format!("seed {seed}, opened backed"),
         );
+
+        // Under a budget the rows fit in, none leaves memory.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut sled = SledStore::open(dir.path()).expect("sled");
+        let roomy = fold_backed(&raw, &mut sled, all * 100);
+        assert_eq!(
+            roomy.models.needs.resident(),
+            all,
+            "seed {seed}: rows left memory"
+        );
+        assert_eq!(roomy.models.picture, folder.models.picture);
     }
 }
