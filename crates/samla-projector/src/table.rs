@@ -143,6 +143,10 @@ pub trait TrackedTable {
     fn evictable(&self) -> usize {
         0
     }
+    /// The stored key prefix of a table that keeps every row in memory even where others
+    /// are backed (its rows are loaded when the store is opened); `None` for one that is
+    /// backed.
+    fn whole_in_memory(&self) -> Option<Vec<u8>>;
     /// Backed: reads every stored row once, so a row that cannot be read shows as the
     /// backing's fault now rather than in a later fold; returns how many were read.
     fn verify(&self) -> usize {
@@ -629,6 +633,10 @@ impl<K: TableKey, V: DeserializeOwned + Clone> TrackedTable for Table<K, V> {
         } else {
             0
         }
+    }
+
+    fn whole_in_memory(&self) -> Option<Vec<u8>> {
+        self.in_memory.then(|| self.store_prefix())
     }
 
     fn verify(&self) -> usize {

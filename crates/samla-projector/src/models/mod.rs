@@ -256,7 +256,8 @@ impl ReadModels {
     }
 
     /// Read models over `store`, as the engine keeps them: every table but the small ones
-    /// ([`Table::in_memory`]) and the timeline's chunks is backed by the store, holding in
+    /// ([`Table::in_memory`]: slices, incidents, organisations, quarantine) and the
+    /// timeline's chunks is backed by the store, holding in
     /// memory only the rows changed since the last completed write. The tables kept in
     /// memory are loaded, every stored row is read once (a row that cannot be read fails
     /// here, so the engine rebuilds), and the picture's figures are worked out from the
@@ -264,12 +265,12 @@ impl ReadModels {
     pub fn open(store: &SledStore) -> Result<Self, ProjectorError> {
         let mut models = ReadModels::new();
         models.attach(&store.backing());
-        let resident = [
-            models.slices.store_prefix(),
-            models.quarantine.table.store_prefix(),
-            timeline::CHUNK_PREFIX.as_bytes().to_vec(),
-        ];
-        for prefix in resident {
+        let whole: Vec<Vec<u8>> = models
+            .tables_mut()
+            .iter()
+            .filter_map(|table| table.whole_in_memory())
+            .collect();
+        for prefix in whole {
             for (key, value) in store.scan_prefix(&prefix)? {
                 models.load_row(&key, &value)?;
             }

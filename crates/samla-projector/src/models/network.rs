@@ -95,8 +95,8 @@ impl Default for Network {
 impl Network {
     pub fn new() -> Self {
         Self {
-            incidents: Table::new("incidents"),
-            orgs: Table::new("orgs"),
+            incidents: Table::in_memory("incidents"),
+            orgs: Table::in_memory("orgs"),
             responsibilities: Table::new("responsibilities"),
             presence: Table::new("presence"),
             meetings: Table::new("meetings"),

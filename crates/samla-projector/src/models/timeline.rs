@@ -38,7 +38,7 @@ use proto_events::{Envelope, Timestamp};
 pub const CHUNK_SHIFT: u32 = 12;
 
 /// The prefix of every chunk's stored key.
-pub(crate) const CHUNK_PREFIX: &str = "m/timeline/";
+const CHUNK_PREFIX: &str = "m/timeline/";
 
 /// The key of one chunk: its stored form (`m/timeline/<incident>/<status>/<slice>/<facet>/
 /// <chunk as 12 hex digits>`), which orders chunks as the store does, and its scope.
@@ -360,6 +360,10 @@ impl TrackedTable for Chunks {
 
     fn resident(&self) -> usize {
         self.rows.len()
+    }
+
+    fn whole_in_memory(&self) -> Option<Vec<u8>> {
+        Some(CHUNK_PREFIX.as_bytes().to_vec())
     }
 
     fn mark_all_changed(&mut self) {

@@ -273,15 +273,13 @@ fn the_folded_picture_equals_the_picture_from_every_row_on_generated_crises() {
             &format!("seed {seed}, opened backed"),
         );
 
-        // Under a budget the rows fit in, none leaves memory.
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut sled = SledStore::open(dir.path()).expect("sled");
-        let roomy = fold_backed(&raw, &mut sled, all * 100);
-        assert_eq!(
-            roomy.models.needs.resident(),
-            all,
-            "seed {seed}: rows left memory"
-        );
-        assert_eq!(roomy.models.picture, folder.models.picture);
+        // Under a budget the rows fit in, none leaves memory (once: it changes no view).
+        if seed == 11 {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let mut sled = SledStore::open(dir.path()).expect("sled");
+            let roomy = fold_backed(&raw, &mut sled, all * 100);
+            assert_eq!(roomy.models.needs.resident(), all, "rows left memory");
+            assert_eq!(roomy.models.picture, folder.models.picture);
+        }
     }
 }
