@@ -342,9 +342,12 @@ fn next_folder(data_dir: &Path, current: &Path) -> PathBuf {
 }
 
 /// Opens the current folder and loads it, or says why it cannot be used.
-fn open_and_load(folder: &Path) -> Result<(SledStore, Folder), ProjectorError> {
+fn open_and_load(
+    folder: &Path,
+    resident_rows: usize,
+) -> Result<(SledStore, Folder), ProjectorError> {
     let store = SledStore::open(folder)?;
-    let loaded = Folder::open(&store)?;
+    let loaded = Folder::open(&store, resident_rows)?;
     Ok((store, loaded))
 }
 
@@ -376,7 +379,7 @@ async fn run_returning_store(
         .head_seq
         .store(head.last_seq, Ordering::Relaxed);
     let current = current_folder(&config.data_dir);
-    let (mut store, folder) = match open_and_load(&current) {
+    let (mut store, folder) = match open_and_load(&current, config.resident_rows) {
         Ok((store, folder)) => match rebuild_reason(&store, &folder, &log, head.last_seq)? {
             None => (store, folder),
             Some(reason) => {

@@ -93,9 +93,9 @@ impl Folder {
 
     /// Opens the read models of a store as the engine keeps them, backed by the store
     /// (see [`ReadModels::open`]), with the indexes and checkpoint.
-    pub fn open(store: &SledStore) -> Result<Self, ProjectorError> {
+    pub fn open(store: &SledStore, resident_rows: usize) -> Result<Self, ProjectorError> {
         let mut folder = Folder {
-            models: ReadModels::open(store)?,
+            models: ReadModels::open(store, resident_rows)?,
             ..Folder::default()
         };
         folder.load_indexes(store)?;

@@ -129,9 +129,13 @@ pub trait TrackedTable {
     /// Marks every row changed, so the next drain encodes the whole table. Only for a
     /// table with every row in memory (not backed).
     fn mark_all_changed(&mut self);
-    /// Backs the table by `backing` (see [`TrackedTable::attach`]); a table that keeps its rows
-    /// in memory ignores it.
-    fn attach(&mut self, _backing: &Backing) {}
+    /// Backs the table by `backing`; `complete` when every row the store holds for it is
+    /// in memory (a fresh store): until a row leaves memory, the store is not read. A table
+    /// that keeps its rows in memory ignores it.
+    fn attach(&mut self, _backing: &Backing, _complete: bool) {}
+    /// Backed: reads every stored row into memory, so the store is not read until rows
+    /// leave memory again.
+    fn load_whole(&mut self) {}
     /// Backed: forgets the rows in memory that the store holds as they are, keeping those
     /// changed since the latest drain and those of the latest drain itself. Call it only
     /// once every write but the latest drain's has landed in the store.
@@ -343,6 +347,9 @@ pub struct Table<K, V> {
     /// Backed: aggregates whose stored rows are all in memory (see
     /// [`Table::load_aggregate`]), by their stored key prefix; forgotten at each eviction.
     loaded: HashSet<Vec<u8>>,
+    /// Backed: every row the store holds is in memory (nothing left memory since a fresh
+    /// store or [`TrackedTable::load_whole`]), so a row not in memory is not stored either.
+    complete: bool,
 }
 
 /// Notes that the row at `key` changed (once per drain).
@@ -370,13 +377,18 @@ impl<K: TableKey, V: DeserializeOwned + Clone> Table<K, V> {
         self.name
     }
 
+    /// The store to read rows from that are not in memory: none when the table is not
+    /// backed, or holds every stored row in memory.
+    fn store(&self) -> Option<&Backing> {
+        self.backing.as_ref().filter(|_| !self.complete)
+    }
+
     /// The row at `key`: from memory, or read from the store.
     pub fn get(&self, key: &K) -> Option<Cow<'_, V>> {
         match self.rows.get(key) {
             Some(slot) => slot.as_deref().map(Cow::Borrowed),
             None => self
-                .backing
-                .as_ref()
+                .store()
                 .and_then(|backing| backing.read(&key.encode(self.name)))
                 .map(Cow::Owned),
         }
@@ -384,7 +396,7 @@ impl<K: TableKey, V: DeserializeOwned + Clone> Table<K, V> {
 
     /// Rows in key order within `range`.
     pub fn range<R: RangeBounds<K>>(&self, range: R) -> Rows<'_, K, V> {
-        let stored = self.backing.as_ref().map(|backing| {
+        let stored = self.store().map(|backing| {
             let encode = |bound: Bound<&K>, unbounded: Bound<Vec<u8>>| match bound {
                 Bound::Included(key) => Bound::Included(key.encode(self.name)),
                 Bound::Excluded(key) => Bound::Excluded(key.encode(self.name)),
@@ -461,7 +473,7 @@ impl<V: Serialize + DeserializeOwned + Default + Clone> Table<RowKey, V> {
     /// [`Table::aggregate`] and the fold's changes to the aggregate read memory only. The
     /// fold calls it before it places an aggregate in the picture, which reads all its rows.
     pub fn load_aggregate(&mut self, key: &RowKey) {
-        let Some(backing) = &self.backing else {
+        let Some(backing) = self.store() else {
             return;
         };
         let prefix = self.aggregate_prefix(key);
@@ -493,7 +505,7 @@ impl<V: Serialize + DeserializeOwned + Default + Clone> Table<RowKey, V> {
             id: key.id.clone(),
             slice: SliceId::network(),
         };
-        let in_memory = self.backing.is_none() || self.loaded.contains(&self.aggregate_prefix(key));
+        let in_memory = self.store().is_none() || self.loaded.contains(&self.aggregate_prefix(key));
         let rows = if in_memory {
             Rows {
                 resident: self.rows.range::<_, RowKey>(&start..).peekable(),
@@ -602,11 +614,31 @@ impl<K: TableKey, V: DeserializeOwned + Clone> TrackedTable for Table<K, V> {
         self.changed.set_all(self.rows.keys().cloned());
     }
 
-    fn attach(&mut self, backing: &Backing) {
+    fn attach(&mut self, backing: &Backing, complete: bool) {
         if !self.in_memory {
             self.backing = Some(backing.clone());
-            self.evict();
+            self.complete = complete;
         }
+    }
+
+    fn load_whole(&mut self) {
+        let Some(backing) = self.store().cloned() else {
+            return;
+        };
+        let prefix = self.store_prefix();
+        let stored: Vec<(K, V)> = Stored {
+            backing: backing.clone(),
+            prefix_len: prefix.len(),
+            iter: backing.tree.scan_prefix(&prefix),
+            rows: std::marker::PhantomData,
+        }
+        .collect();
+        for (key, row) in stored {
+            if !self.rows.contains_key(&key) {
+                self.rows.insert(Arc::new(key), Some(Arc::new(row)));
+            }
+        }
+        self.complete = true;
     }
 
     fn evict(&mut self) {
@@ -618,6 +650,9 @@ impl<K: TableKey, V: DeserializeOwned + Clone> TrackedTable for Table<K, V> {
             if let Some(slot) = self.rows.get(&**key) {
                 kept.insert(key.clone(), slot.clone());
             }
+        }
+        if kept.len() < self.rows.len() {
+            self.complete = false;
         }
         self.rows = kept;
         self.loaded.clear();
@@ -658,6 +693,7 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default + Clone> Table<K, V>
             drained: Vec::new(),
             in_memory: false,
             loaded: HashSet::new(),
+            complete: false,
         }
     }
 
@@ -673,7 +709,7 @@ impl<K: TableKey, V: Serialize + DeserializeOwned + Default + Clone> Table<K, V>
     /// The row at `key` in memory, read into memory from the store if it is there.
     fn slot_mut(&mut self, key: &K) -> Option<(Arc<K>, &mut Slot<V>)> {
         if !self.rows.contains_key(key)
-            && let Some(backing) = &self.backing
+            && let Some(backing) = self.store()
         {
             let started = std::time::Instant::now();
             let row = backing.read::<V>(&key.encode(self.name));
@@ -802,6 +838,8 @@ mod tests {
         Remove(RowKey),
         /// Brings an aggregate's stored rows into memory.
         Load(RowKey),
+        /// Brings every stored row into memory.
+        LoadWhole,
         /// Drains; the drain before lands in the store (one write is always in flight).
         Write,
         Evict,
@@ -813,6 +851,7 @@ mod tests {
             2 => (row_key(), 1..100u64).prop_map(|(k, n)| Op::AddExisting(k, n)),
             1 => row_key().prop_map(Op::Remove),
             2 => row_key().prop_map(Op::Load),
+            1 => Just(Op::LoadWhole),
             1 => Just(Op::Write),
             1 => Just(Op::Evict),
         ]
@@ -840,6 +879,7 @@ mod tests {
         fn a_backed_table_reads_as_one_in_memory(
             ops in proptest::collection::vec(op(), 1..120),
             probes in proptest::collection::vec(row_key(), 1..6),
+            fresh in any::<bool>(),
         ) {
             let dir = tempfile::tempdir().expect("tempdir");
             let mut store = SledStore::open(dir.path()).expect("sled");
@@ -848,7 +888,7 @@ mod tests {
                 .apply(vec![(b"m/t0".to_vec(), Some(rmp_serde::to_vec(&7u64).expect("encodes")))])
                 .expect("sled");
             let mut backed: Table<RowKey, u64> = Table::new("t");
-            backed.attach(&store.backing());
+            backed.attach(&store.backing(), fresh);
             let mut whole: Table<RowKey, u64> = Table::new("t");
             let mut in_flight: Option<Vec<Change>> = None;
             for op in ops {
@@ -878,6 +918,7 @@ mod tests {
                         backed.load_aggregate(&key);
                         whole.load_aggregate(&key);
                     }
+                    Op::LoadWhole => backed.load_whole(),
                     Op::Evict => backed.evict(),
                 }
                 prop_assert_eq!(rows(&backed, None), rows(&whole, None));
@@ -909,7 +950,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut store = SledStore::open(dir.path()).expect("sled");
         let mut table: Table<RowKey, u64> = Table::new("t");
-        table.attach(&store.backing());
+        table.attach(&store.backing(), false);
         let key = RowKey {
             scope: Scope {
                 incident: IncidentId::new("a").expect("incident"),

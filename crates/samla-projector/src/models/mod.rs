@@ -262,9 +262,17 @@ impl ReadModels {
     /// memory are loaded, every stored row is read once (a row that cannot be read fails
     /// here, so the engine rebuilds), and the picture's figures are worked out from the
     /// rows.
-    pub fn open(store: &SledStore) -> Result<Self, ProjectorError> {
+    ///
+    /// When the backed tables hold at most `resident_rows` rows, they are read into memory
+    /// whole, and the store is not read again until rows leave memory (see
+    /// [`ReadModels::evict_over`]).
+    pub fn open(store: &SledStore, resident_rows: usize) -> Result<Self, ProjectorError> {
         let mut models = ReadModels::new();
-        models.attach(&store.backing());
+        let backing = store.backing();
+        for table in models.tables_mut() {
+            table.attach(&backing, false);
+        }
+        models.backing = Some(backing);
         let whole: Vec<Vec<u8>> = models
             .tables_mut()
             .iter()
@@ -275,8 +283,11 @@ impl ReadModels {
                 models.load_row(&key, &value)?;
             }
         }
-        for table in models.tables_mut() {
-            table.verify();
+        let stored: usize = models.tables_mut().iter().map(|table| table.verify()).sum();
+        if stored <= resident_rows {
+            for table in models.tables_mut() {
+                table.load_whole();
+            }
         }
         models.picture = crate::views::picture::figures::rebuilt(&models);
         match models.fault() {
@@ -285,10 +296,11 @@ impl ReadModels {
         }
     }
 
-    /// Backs every table but the small ones by `backing`.
+    /// Backs every table but the small ones by `backing`, a store that holds no rows of
+    /// them yet (a rebuild's fresh folder): the store is not read until rows leave memory.
     pub fn attach(&mut self, backing: &Backing) {
         for table in self.tables_mut() {
-            table.attach(backing);
+            table.attach(backing, true);
         }
         self.backing = Some(backing.clone());
     }

@@ -262,7 +262,7 @@ fn the_folded_picture_equals_the_picture_from_every_row_on_generated_crises() {
             "seed {seed}: the backed fold wrote other rows"
         );
         check(&backed.models, &envelopes, &format!("seed {seed}, backed"));
-        let opened = Folder::open(&sled).expect("open backed");
+        let opened = Folder::open(&sled, 0).expect("open backed");
         assert_eq!(
             opened.models.picture, folder.models.picture,
             "seed {seed}: figures worked out on open differ from the fold's"
@@ -280,6 +280,10 @@ fn the_folded_picture_equals_the_picture_from_every_row_on_generated_crises() {
             let roomy = fold_backed(&raw, &mut sled, all * 100);
             assert_eq!(roomy.models.needs.resident(), all, "rows left memory");
             assert_eq!(roomy.models.picture, folder.models.picture);
+            // Opened under such a budget, the store's rows are read into memory whole.
+            let whole = Folder::open(&sled, all * 100).expect("open whole");
+            assert_eq!(whole.models.needs.resident(), all, "rows left on disk");
+            assert_eq!(whole.models.picture, folder.models.picture);
         }
     }
 }
