@@ -51,23 +51,38 @@ pub use visibility::{SliceId, Viewer};
 
 use std::collections::HashMap;
 
+/// Stored events by sequence: where [`apply_raw`] finds the events corrections supersede.
+pub fn by_seq(events: &[RawEvent]) -> HashMap<u64, &RawEvent> {
+    events.iter().map(|event| (event.seq, event)).collect()
+}
+
+/// Prepares `batch` and applies it to `folder` as the engine does, the events its
+/// corrections and retractions supersede taken from `by_seq` (see [`Folder::wanted`]).
+pub fn apply_raw(
+    folder: &mut Folder,
+    batch: &[RawEvent],
+    by_seq: &HashMap<u64, &RawEvent>,
+) -> BatchOutcome {
+    let prepared: Vec<Prepared> = batch.iter().map(prepare).collect();
+    let fetched: HashMap<u64, Prepared> = folder
+        .wanted(&prepared)
+        .into_iter()
+        .filter_map(|seq| by_seq.get(&seq).map(|raw| (seq, prepare(raw))))
+        .collect();
+    folder.apply_batch(prepared, &fetched)
+}
+
 /// Folds stored events in memory, exactly as the engine would, batch by batch: the
 /// reference the differential and crash tests compare the service with.
 pub fn fold_in_memory(
     events: &[RawEvent],
     batch_size: usize,
 ) -> Result<(Folder, MemoryStore), ProjectorError> {
-    let by_seq: HashMap<u64, &RawEvent> = events.iter().map(|e| (e.seq, e)).collect();
+    let by_seq = by_seq(events);
     let mut folder = Folder::new();
     let mut store = MemoryStore::new();
     for chunk in events.chunks(batch_size.max(1)) {
-        let batch: Vec<Prepared> = chunk.iter().map(prepare).collect();
-        let fetched: HashMap<u64, Prepared> = folder
-            .wanted(&batch)
-            .into_iter()
-            .filter_map(|seq| by_seq.get(&seq).map(|raw| (seq, prepare(raw))))
-            .collect();
-        folder.apply_batch(batch, &fetched);
+        apply_raw(&mut folder, chunk, &by_seq);
         store.apply(folder.drain_changes())?;
     }
     Ok((folder, store))

@@ -3,7 +3,7 @@
 //! the store, on a checkpoint clone, with corrections and retractions, and with aggregates
 //! spread over several slices.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use proto_events::{AggregateType, Audience, Envelope, OrgId, Payload, Status, Timestamp, codec};
@@ -15,7 +15,7 @@ use crate::models::ReadModels;
 use crate::store::{KvStore, SledStore};
 use crate::table::{Scope, TrackedTable};
 use crate::visibility::Viewer;
-use crate::{Folder, MemoryStore, Prepared, RawEvent, prepare};
+use crate::{Folder, MemoryStore, RawEvent, apply_raw, by_seq};
 
 /// A generated crisis, with a share of the events on counted aggregates sent to a few
 /// organisations instead of the network: those aggregates get rows in several slices,
@@ -65,18 +65,12 @@ fn raw(envelopes: &[Envelope]) -> Vec<RawEvent> {
 /// Folds `events` in batches of 500 and returns the folder after all of them, a clone
 /// taken halfway (as replay keeps checkpoints), and the store written along the way.
 fn fold(events: &[RawEvent]) -> (Folder, Folder, MemoryStore) {
-    let by_seq: HashMap<u64, &RawEvent> = events.iter().map(|e| (e.seq, e)).collect();
+    let by_seq = by_seq(events);
     let mut folder = Folder::new();
     let mut store = MemoryStore::new();
     let mut halfway = None;
     for chunk in events.chunks(500) {
-        let batch: Vec<Prepared> = chunk.iter().map(prepare).collect();
-        let fetched: HashMap<u64, Prepared> = folder
-            .wanted(&batch)
-            .into_iter()
-            .filter_map(|seq| by_seq.get(&seq).map(|raw| (seq, prepare(raw))))
-            .collect();
-        folder.apply_batch(batch, &fetched);
+        apply_raw(&mut folder, chunk, &by_seq);
         store.apply(folder.drain_changes()).expect("memory store");
         if halfway.is_none() && folder.applied_seq() >= events.len() as u64 / 2 {
             halfway = Some(folder.clone());
@@ -90,18 +84,12 @@ fn fold(events: &[RawEvent]) -> (Folder, Folder, MemoryStore) {
 /// flight while the next batch folds), and an eviction of what the store holds once more
 /// than `budget` rows are in memory.
 fn fold_backed(events: &[RawEvent], store: &mut SledStore, budget: usize) -> Folder {
-    let by_seq: HashMap<u64, &RawEvent> = events.iter().map(|e| (e.seq, e)).collect();
+    let by_seq = by_seq(events);
     let mut folder = Folder::new();
     folder.models.attach(&store.backing());
     let mut in_flight = None;
     for chunk in events.chunks(500) {
-        let batch: Vec<Prepared> = chunk.iter().map(prepare).collect();
-        let fetched: HashMap<u64, Prepared> = folder
-            .wanted(&batch)
-            .into_iter()
-            .filter_map(|seq| by_seq.get(&seq).map(|raw| (seq, prepare(raw))))
-            .collect();
-        folder.apply_batch(batch, &fetched);
+        apply_raw(&mut folder, chunk, &by_seq);
         assert_eq!(folder.models.fault(), None);
         let changes = folder.drain_changes();
         if let Some(landed) = in_flight.replace(changes) {
