@@ -412,12 +412,11 @@ impl<K: TableKey, V: DeserializeOwned + Clone> Table<K, V> {
                 encode(range.start_bound(), Bound::Included(prefix.clone())),
                 encode(range.end_bound(), Bound::Excluded(beyond)),
             );
-            Stored {
-                backing: backing.clone(),
-                prefix_len: prefix.len(),
-                iter: backing.tree.range::<Vec<u8>, _>(bounds),
-                rows: std::marker::PhantomData,
-            }
+            Stored::new(
+                backing,
+                prefix.len(),
+                backing.tree.range::<Vec<u8>, _>(bounds),
+            )
             .peekable()
         });
         Rows {
@@ -446,9 +445,20 @@ impl<K: TableKey, V: DeserializeOwned + Clone> Table<K, V> {
         self.iter().next().is_none()
     }
 
-    /// Whether the table is backed by the store (else every row is in memory).
-    pub fn is_backed(&self) -> bool {
-        self.backing.is_some()
+    /// Reads the stored rows under `prefix` (this table's, or a part of it) into memory,
+    /// as stored (not changed); a row already in memory is newer and stays.
+    fn read_in(&mut self, backing: &Backing, prefix: &[u8]) {
+        let stored: Vec<(K, V)> = Stored::new(
+            backing,
+            self.store_prefix().len(),
+            backing.tree.scan_prefix(prefix),
+        )
+        .collect();
+        for (key, row) in stored {
+            if !self.rows.contains_key(&key) {
+                self.rows.insert(Arc::new(key), Some(Arc::new(row)));
+            }
+        }
     }
 
     /// The key prefix of this table in the store.
@@ -473,7 +483,7 @@ impl<V: Serialize + DeserializeOwned + Default + Clone> Table<RowKey, V> {
     /// [`Table::aggregate`] and the fold's changes to the aggregate read memory only. The
     /// fold calls it before it places an aggregate in the picture, which reads all its rows.
     pub fn load_aggregate(&mut self, key: &RowKey) {
-        let Some(backing) = self.store() else {
+        let Some(backing) = self.store().cloned() else {
             return;
         };
         let prefix = self.aggregate_prefix(key);
@@ -481,19 +491,8 @@ impl<V: Serialize + DeserializeOwned + Default + Clone> Table<RowKey, V> {
             return;
         }
         let started = std::time::Instant::now();
-        let stored: Vec<(RowKey, V)> = Stored {
-            backing: backing.clone(),
-            prefix_len: self.store_prefix().len(),
-            iter: backing.tree.scan_prefix(&prefix),
-            rows: std::marker::PhantomData,
-        }
-        .collect();
+        self.read_in(&backing, &prefix);
         backing.count_read(started);
-        for (key, row) in stored {
-            if !self.rows.contains_key(&key) {
-                self.rows.insert(Arc::new(key), Some(Arc::new(row)));
-            }
-        }
         self.loaded.insert(prefix);
     }
 
@@ -574,6 +573,19 @@ struct Stored<K, V> {
     rows: std::marker::PhantomData<fn() -> (K, V)>,
 }
 
+impl<K, V> Stored<K, V> {
+    /// The rows `iter` reads from the store, their keys after the table's prefix of
+    /// `prefix_len` bytes.
+    fn new(backing: &Backing, prefix_len: usize, iter: sled::Iter) -> Self {
+        Self {
+            backing: backing.clone(),
+            prefix_len,
+            iter,
+            rows: std::marker::PhantomData,
+        }
+    }
+}
+
 impl<K: TableKey, V: DeserializeOwned> Iterator for Stored<K, V> {
     type Item = (K, V);
 
@@ -625,19 +637,7 @@ impl<K: TableKey, V: DeserializeOwned + Clone> TrackedTable for Table<K, V> {
         let Some(backing) = self.store().cloned() else {
             return;
         };
-        let prefix = self.store_prefix();
-        let stored: Vec<(K, V)> = Stored {
-            backing: backing.clone(),
-            prefix_len: prefix.len(),
-            iter: backing.tree.scan_prefix(&prefix),
-            rows: std::marker::PhantomData,
-        }
-        .collect();
-        for (key, row) in stored {
-            if !self.rows.contains_key(&key) {
-                self.rows.insert(Arc::new(key), Some(Arc::new(row)));
-            }
-        }
+        self.read_in(&backing, &self.store_prefix());
         self.complete = true;
     }
 

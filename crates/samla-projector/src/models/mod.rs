@@ -268,11 +268,7 @@ impl ReadModels {
     /// [`ReadModels::evict_over`]).
     pub fn open(store: &SledStore, resident_rows: usize) -> Result<Self, ProjectorError> {
         let mut models = ReadModels::new();
-        let backing = store.backing();
-        for table in models.tables_mut() {
-            table.attach(&backing, false);
-        }
-        models.backing = Some(backing);
+        models.attach_all(&store.backing(), false);
         let whole: Vec<Vec<u8>> = models
             .tables_mut()
             .iter()
@@ -299,8 +295,14 @@ impl ReadModels {
     /// Backs every table but the small ones by `backing`, a store that holds no rows of
     /// them yet (a rebuild's fresh folder): the store is not read until rows leave memory.
     pub fn attach(&mut self, backing: &Backing) {
+        self.attach_all(backing, true);
+    }
+
+    /// Backs every table but the small ones by `backing`; `complete` when the store holds
+    /// no row that is not in memory (see [`TrackedTable::attach`]).
+    fn attach_all(&mut self, backing: &Backing, complete: bool) {
         for table in self.tables_mut() {
-            table.attach(backing, true);
+            table.attach(backing, complete);
         }
         self.backing = Some(backing.clone());
     }
