@@ -529,8 +529,8 @@ pub const FIGURES: &[FigureInfo] = &[
         target: None,
         meaning: "Memory the fold state holds at the end of the log, kept as the engine \
                   keeps it (tables backed by sled: the rows of the last write, the small \
-                  tables, the timeline's chunks, the picture's figures and the engine's \
-                  indexes), as jemalloc counts it; the table below splits it by model.",
+                  tables, the timeline's chunks of the newest range, the picture's figures \
+                  and the engine's indexes), as jemalloc counts it; the table below splits it by model.",
     },
 ];
 

@@ -136,8 +136,8 @@ pub struct Metrics {
     pub skipped_events: AtomicU64,
     pub batches: AtomicU64,
     /// Read-model rows held in memory after the latest write: the rows changed since the
-    /// write before it, the small tables kept whole and the timeline's chunks. The rest
-    /// are read from the store as needed.
+    /// write before it, the small tables kept whole and the timeline's chunks of the
+    /// newest range. The rest are read from the store as needed.
     pub resident_rows: AtomicU64,
 }
 

@@ -219,12 +219,40 @@ impl Backing {
             .clone()
     }
 
-    fn note_fault(&self, what: String) {
+    pub(crate) fn note_fault(&self, what: String) {
         tracing::error!(fault = %what, "a read-model row could not be read from the store");
         self.fault
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
             .get_or_insert(what);
+    }
+
+    /// The stored value at `key` as it is, counted as a read of the fold's (for a table
+    /// with its own encoding: the timeline's chunks).
+    pub(crate) fn read_raw(&self, key: &[u8]) -> Option<sled::IVec> {
+        let started = std::time::Instant::now();
+        let found = self.tree.get(key).unwrap_or_else(|error| {
+            self.note_fault(format!("{}: {error}", String::from_utf8_lossy(key)));
+            None
+        });
+        self.count_read(started);
+        found
+    }
+
+    /// The stored entries from `from` on, in key order, as they are; a read that fails
+    /// ends them and is the fault.
+    pub(crate) fn scan_raw(
+        &self,
+        from: &[u8],
+    ) -> impl Iterator<Item = (sled::IVec, sled::IVec)> + use<'_> {
+        let mut entries = self.tree.range(from..);
+        std::iter::from_fn(move || match entries.next()? {
+            Ok(entry) => Some(entry),
+            Err(error) => {
+                self.note_fault(format!("reading the store: {error}"));
+                None
+            }
+        })
     }
 
     /// The stored row at `key`, decoded.

@@ -256,9 +256,9 @@ impl ReadModels {
     }
 
     /// Read models over `store`, as the engine keeps them: every table but the small ones
-    /// ([`Table::in_memory`]: slices, incidents, organisations, quarantine) and the
-    /// timeline's chunks is backed by the store, holding in
-    /// memory only the rows changed since the last completed write. The tables kept in
+    /// ([`Table::in_memory`]: slices, incidents, organisations, quarantine) is backed by
+    /// the store, holding in memory only the rows changed since the last completed write
+    /// (and the timeline's chunks of the newest range: see [`timeline::Chunks`]). The tables kept in
     /// memory are loaded, every stored row is read once (a row that cannot be read fails
     /// here, so the engine rebuilds), and the picture's figures are worked out from the
     /// rows.

@@ -30,7 +30,7 @@ use imbl::OrdMap;
 
 use crate::error::ProjectorError;
 use crate::store::Change;
-use crate::table::{Changed, RowKey, Scope, Table, TableKey, TrackedTable};
+use crate::table::{Backing, Changed, RowKey, Scope, Table, TableKey, TrackedTable};
 use crate::visibility::SliceId;
 use proto_events::{Envelope, Timestamp};
 
@@ -39,6 +39,9 @@ pub const CHUNK_SHIFT: u32 = 12;
 
 /// The prefix of every chunk's stored key.
 const CHUNK_PREFIX: &str = "m/timeline/";
+
+/// The prefix of the time index's stored keys (`m/timeline_time/<range>`).
+const TIMES_PREFIX: &str = "m/timeline_time/";
 
 /// The key of one chunk: its stored form (`m/timeline/<incident>/<status>/<slice>/<facet>/
 /// <chunk as 12 hex digits>`), which orders chunks as the store does, and its scope.
@@ -259,12 +262,30 @@ impl Postings {
     }
 }
 
-/// Every chunk in memory, with the ones appended to since the last drain.
+/// The timeline's chunks, with the ones appended to since the last drain.
+///
+/// Backed by the store (as the engine keeps them), only some chunks stay in memory: those
+/// appended to since the last completed write, and those of the newest range of sequences,
+/// which the fold goes on appending to. A chunk of an older range is complete once the
+/// fold has passed it (it folds in log order), so it leaves memory at the next eviction and
+/// is read back from the store when a view reads it. Without this, the chunks grew with
+/// the log: 29 MiB at 1,000,000 events, every one of them in memory for as long as the
+/// projector ran.
 #[derive(Clone, Default)]
 pub struct Chunks {
     rows: OrdMap<TimelineKey, Arc<Postings>>,
     /// Keys appended to since the last drain, once each.
     changed: Changed<TimelineKey>,
+    /// The store behind the chunks not in memory, once backed.
+    backing: Option<Backing>,
+    /// Backed: the keys of the latest drain, whose write may still be in flight; they stay
+    /// in memory until the next eviction after it.
+    drained: Vec<TimelineKey>,
+    /// Backed: every chunk the store holds that memory may not is of a range below this
+    /// one (0: the store holds none that memory does not, so it is not read).
+    stored_below: u64,
+    /// The newest range appended to.
+    newest: u64,
 }
 
 impl std::fmt::Debug for Chunks {
@@ -272,32 +293,91 @@ impl std::fmt::Debug for Chunks {
         f.debug_struct("Chunks")
             .field("rows", &self.rows.len())
             .field("changed", &self.changed.len())
+            .field("stored_below", &self.stored_below)
             .finish()
     }
 }
 
+/// The range of sequences of the chunk stored under `encoded` (its last 12 hex digits).
+fn range_of(encoded: &str) -> u64 {
+    encoded
+        .rsplit('/')
+        .next()
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .unwrap_or_default()
+}
+
 impl Chunks {
-    /// Every chunk in key order.
+    /// Every chunk in memory, in key order: all of them unless the chunks are backed.
     pub fn iter(&self) -> impl Iterator<Item = (&TimelineKey, &Postings)> {
         self.rows.iter().map(|(key, postings)| (key, &**postings))
     }
 
-    /// The chunks whose stored key starts with `prefix`, in key order.
-    fn with_prefix<'a, 'p>(
-        &'a self,
-        prefix: &'p str,
-    ) -> impl Iterator<Item = (&'a TimelineKey, &'a Postings)> + use<'a, 'p> {
-        self.rows
+    /// The store, when it may hold chunks that memory does not.
+    fn store(&self) -> Option<&Backing> {
+        self.backing.as_ref().filter(|_| self.stored_below > 0)
+    }
+
+    /// The first chunk key at or after `from`, in memory or in the store.
+    fn first_key_from(&self, from: &str) -> Option<String> {
+        let resident = self
+            .rows
+            .range::<_, str>((Bound::Included(from), Bound::Unbounded))
+            .next()
+            .map(|(key, _)| key.encoded.to_string());
+        let stored = self.store().and_then(|backing| {
+            let (key, _) = backing.scan_raw(from.as_bytes()).next()?;
+            Some(String::from_utf8_lossy(&key).into_owned())
+        });
+        match (resident, stored) {
+            (Some(resident), Some(stored)) => Some(resident.min(stored)),
+            (resident, stored) => resident.or(stored),
+        }
+    }
+
+    /// The chunks whose stored key starts with `prefix`: those in memory, then those read
+    /// from the store that memory does not hold.
+    fn with_prefix(&self, prefix: &str) -> Vec<Arc<Postings>> {
+        let mut found: Vec<Arc<Postings>> = self
+            .rows
             .range::<_, str>((Bound::Included(prefix), Bound::Unbounded))
-            .take_while(move |(key, _)| key.encoded.starts_with(prefix))
-            .map(|(key, postings)| (key, &**postings))
+            .take_while(|(key, _)| key.encoded.starts_with(prefix))
+            .map(|(_, postings)| postings.clone())
+            .collect();
+        if let Some(backing) = self.store() {
+            for (key, value) in backing.scan_raw(prefix.as_bytes()) {
+                if !key.starts_with(prefix.as_bytes()) {
+                    break;
+                }
+                let text = String::from_utf8_lossy(&key);
+                if !self.rows.contains_key(&*text) {
+                    found.extend(Self::decode_stored(backing, &text, &value).map(Arc::new));
+                }
+            }
+        }
+        found
     }
 
-    /// The chunk stored under `encoded`.
-    pub fn get(&self, encoded: &str) -> Option<&Postings> {
-        self.rows.get(encoded).map(|postings| &**postings)
+    /// A stored chunk read back (one that does not decode is the backing's fault).
+    fn decode_stored(backing: &Backing, key: &str, value: &[u8]) -> Option<Postings> {
+        let postings = Postings::from_stored(value);
+        if postings.is_none() {
+            backing.note_fault(format!("{key}: malformed postings"));
+        }
+        postings
     }
 
+    /// The chunk stored under `encoded`, in memory or read from the store.
+    pub fn get(&self, encoded: &str) -> Option<Arc<Postings>> {
+        if let Some(postings) = self.rows.get(encoded) {
+            return Some(postings.clone());
+        }
+        let backing = self.store()?;
+        let value = backing.read_raw(encoded.as_bytes())?;
+        Self::decode_stored(backing, encoded, &value).map(Arc::new)
+    }
+
+    /// Chunks in memory.
     pub fn len(&self) -> usize {
         self.rows.len()
     }
@@ -311,8 +391,10 @@ impl Chunks {
     }
 
     /// Appends `seqs` (ascending, as folded) to the chunk stored under `encoded` (in
-    /// `scope`), creating it.
-    fn append(&mut self, encoded: &str, scope: &Scope, seqs: &[u64]) {
+    /// `scope`, of range `range`), reading it from the store if it left memory, or
+    /// creating it.
+    fn append(&mut self, encoded: &str, scope: &Scope, range: u64, seqs: &[u64]) {
+        self.newest = self.newest.max(range);
         if let Some((key, postings)) = self.rows.get_key_value_mut(encoded) {
             Self::mark_changed(&mut self.changed, key);
             // Copies the chunk only if a replay checkpoint shares it.
@@ -326,7 +408,15 @@ impl Chunks {
             scope: scope.clone(),
             encoded: encoded.into(),
         }));
-        let mut postings = Postings::default();
+        // Only a chunk of a range below `stored_below` can be in the store and not here:
+        // a fold in log order reads nothing here.
+        let mut postings = match self.store() {
+            Some(backing) if range < self.stored_below => backing
+                .read_raw(encoded.as_bytes())
+                .and_then(|value| Self::decode_stored(backing, encoded, &value))
+                .unwrap_or_default(),
+            _ => Postings::default(),
+        };
         for seq in seqs {
             postings.push(*seq);
         }
@@ -335,9 +425,13 @@ impl Chunks {
     }
 
     fn drain_changes(&mut self, out: &mut Vec<Change>) {
-        for key in self.changed.take() {
-            let value = self.rows.get(&key).map(|postings| postings.stored());
+        let keys = self.changed.take();
+        for key in &keys {
+            let value = self.rows.get(key).map(|postings| postings.stored());
             out.push((key.encoded.as_bytes().to_vec(), value));
+        }
+        if self.backing.is_some() {
+            self.drained = keys;
         }
     }
 
@@ -358,12 +452,104 @@ impl TrackedTable for Chunks {
         self.changed.clear();
     }
 
+    /// Backs the chunks by `backing`. A store that is not `complete` may hold chunks of
+    /// every range up to the newest the time index names, and those are read back when
+    /// appended to or read.
+    fn attach(&mut self, backing: &Backing, complete: bool) {
+        self.backing = Some(backing.clone());
+        self.stored_below = if complete {
+            0
+        } else {
+            let newest_stored = backing
+                .scan_raw(TIMES_PREFIX.as_bytes())
+                .take_while(|(key, _)| key.starts_with(TIMES_PREFIX.as_bytes()))
+                .last()
+                .map(|(key, _)| range_of(&String::from_utf8_lossy(&key)));
+            newest_stored.map_or(0, |range| range + 1)
+        };
+        self.newest = self.newest.max(self.stored_below.saturating_sub(1));
+    }
+
+    fn load_whole(&mut self) {
+        let Some(backing) = self.store().cloned() else {
+            return;
+        };
+        for (key, value) in backing.scan_raw(CHUNK_PREFIX.as_bytes()) {
+            if !key.starts_with(CHUNK_PREFIX.as_bytes()) {
+                break;
+            }
+            let text = String::from_utf8_lossy(&key);
+            if self.rows.contains_key(&*text) {
+                continue;
+            }
+            let parsed = TimelineKey::parse(&text);
+            let postings = Self::decode_stored(&backing, &text, &value);
+            if let (Some(key), Some(postings)) = (parsed, postings) {
+                self.rows.insert(key, Arc::new(postings));
+            }
+        }
+        self.stored_below = 0;
+    }
+
+    /// Lets go of the chunks of ranges below the newest that the store holds as they are.
+    fn evict(&mut self) {
+        if self.backing.is_none() {
+            return;
+        }
+        let newest = self.newest;
+        let mut kept: OrdMap<TimelineKey, Arc<Postings>> = self
+            .rows
+            .iter()
+            .filter(|(key, _)| range_of(&key.encoded) >= newest)
+            .map(|(key, postings)| (key.clone(), postings.clone()))
+            .collect();
+        for key in self.changed.keys().iter().chain(&self.drained) {
+            if let Some(postings) = self.rows.get(key) {
+                kept.insert(key.clone(), postings.clone());
+            }
+        }
+        if kept.len() < self.rows.len() {
+            // Every chunk let go is of a range below the newest.
+            self.stored_below = self.stored_below.max(newest);
+        }
+        self.rows = kept;
+    }
+
     fn resident(&self) -> usize {
         self.rows.len()
     }
 
+    fn evictable(&self) -> usize {
+        if self.backing.is_some() {
+            self.rows.len()
+        } else {
+            0
+        }
+    }
+
     fn whole_in_memory(&self) -> Option<Vec<u8>> {
-        Some(CHUNK_PREFIX.as_bytes().to_vec())
+        self.backing
+            .is_none()
+            .then(|| CHUNK_PREFIX.as_bytes().to_vec())
+    }
+
+    fn verify(&self) -> usize {
+        let Some(backing) = &self.backing else {
+            return 0;
+        };
+        let mut stored = 0;
+        for (key, value) in backing.scan_raw(CHUNK_PREFIX.as_bytes()) {
+            if !key.starts_with(CHUNK_PREFIX.as_bytes()) {
+                break;
+            }
+            let text = String::from_utf8_lossy(&key);
+            if TimelineKey::parse(&text).is_none() {
+                backing.note_fault(format!("{text}: malformed key"));
+            }
+            Self::decode_stored(backing, &text, &value);
+            stored += 1;
+        }
+        stored
     }
 
     fn mark_all_changed(&mut self) {
@@ -407,11 +593,12 @@ struct Pending {
 struct PendingChunk {
     encoded: Box<str>,
     scope: Scope,
+    range: u64,
     seqs: Vec<u64>,
 }
 
 impl Pending {
-    fn add(&mut self, encoded: &str, scope: &Scope, seq: u64) {
+    fn add(&mut self, encoded: &str, scope: &Scope, range: u64, seq: u64) {
         if let Some(&index) = self.at.get(encoded) {
             self.chunks[index].seqs.push(seq);
             return;
@@ -420,6 +607,7 @@ impl Pending {
         self.chunks.push(PendingChunk {
             encoded: encoded.into(),
             scope: scope.clone(),
+            range,
             seqs: vec![seq],
         });
     }
@@ -480,7 +668,7 @@ impl Timeline {
                 1 => write!(buffer, "o.{}/{chunk:012x}", envelope.org),
                 _ => write!(buffer, "k.{}/{chunk:012x}", envelope.kind()),
             };
-            self.pending.add(&buffer, &key.scope, seq);
+            self.pending.add(&buffer, &key.scope, chunk, seq);
         }
         self.scratch = buffer;
         let range = self.times.row_mut(ChunkKey(chunk));
@@ -497,7 +685,8 @@ impl Timeline {
     pub fn settle(&mut self) {
         let pending = std::mem::take(&mut self.pending);
         for chunk in pending.chunks {
-            self.table.append(&chunk.encoded, &chunk.scope, &chunk.seqs);
+            self.table
+                .append(&chunk.encoded, &chunk.scope, chunk.range, &chunk.seqs);
         }
     }
 
@@ -510,32 +699,20 @@ impl Timeline {
         prefix: &str,
         facet: &str,
         visible: impl Fn(&SliceId) -> bool,
-    ) -> Vec<&Postings> {
+    ) -> Vec<Arc<Postings>> {
         debug_assert!(
             self.pending.is_empty(),
             "the timeline is read before it settled"
         );
         let mut found = Vec::new();
         let mut cursor = prefix.to_string();
-        loop {
-            let next = self
-                .table
-                .rows
-                .range::<_, str>((Bound::Included(cursor.as_str()), Bound::Unbounded))
-                .next()
-                .map(|(key, _)| key.clone());
-            let Some(key) = next else { break };
-            let Some(rest) = key.encoded.strip_prefix(prefix) else {
+        while let Some(key) = self.table.first_key_from(&cursor) {
+            let Some(rest) = key.strip_prefix(prefix) else {
                 break;
             };
             let slice = rest.split('/').next().unwrap_or_default();
             if SliceId::parse(slice).is_some_and(|id| visible(&id)) {
-                let facet_prefix = format!("{prefix}{slice}/{facet}/");
-                found.extend(
-                    self.table
-                        .with_prefix(&facet_prefix)
-                        .map(|(_, postings)| postings),
-                );
+                found.extend(self.table.with_prefix(&format!("{prefix}{slice}/{facet}/")));
             }
             // Past every key of this slice ('0' follows '/').
             cursor = format!("{prefix}{slice}0");
@@ -555,7 +732,7 @@ impl Timeline {
         limit: usize,
     ) -> Vec<u64> {
         let prefix = scope_prefix(scope);
-        let mut chunks: Vec<(u64, &Postings)> = self
+        let mut chunks: Vec<(u64, Arc<Postings>)> = self
             .visible_chunks(&prefix, facet, visible)
             .into_iter()
             .filter_map(|postings| {
@@ -580,13 +757,30 @@ impl Timeline {
         seqs
     }
 
+    /// Every scope that holds an event, in key order (from memory and the store).
+    pub fn scopes(&self) -> Vec<Scope> {
+        let mut found = Vec::new();
+        let mut cursor = CHUNK_PREFIX.to_string();
+        while let Some(key) = self.table.first_key_from(&cursor) {
+            let Some(key) = TimelineKey::parse(&key) else {
+                break;
+            };
+            // Past every key of this scope ('0' follows '/').
+            cursor = scope_prefix(&key.scope);
+            cursor.pop();
+            cursor.push('0');
+            found.push(key.scope.clone());
+        }
+        found
+    }
+
     /// Every sequence after `after` (exclusive) in the whole timeline over the visible
     /// slices, ascending.
     pub fn after(&self, scope: &Scope, visible: impl Fn(&SliceId) -> bool, after: u64) -> Vec<u64> {
         let prefix = scope_prefix(scope);
-        let mut seqs: Vec<u64> = self
-            .visible_chunks(&prefix, ALL, visible)
-            .into_iter()
+        let chunks = self.visible_chunks(&prefix, ALL, visible);
+        let mut seqs: Vec<u64> = chunks
+            .iter()
             .filter(|postings| postings.span().is_some_and(|(_, last)| last > after))
             .flat_map(|postings| postings.iter().filter(|seq| *seq > after))
             .collect();
@@ -812,6 +1006,133 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Backed by sled as the engine keeps it (a drain every 500 events, its write landing
+    /// one drain late, everything the store holds let go after every write), the timeline
+    /// answers every query as one kept whole in memory: while the fold passes three ranges
+    /// of sequences, and after the store is opened again in the middle of a range, whose
+    /// chunks the fold then appends to from the store.
+    #[test]
+    fn a_backed_timeline_answers_as_one_in_memory() {
+        use crate::models::testkit::*;
+        use crate::store::{KvStore, SledStore};
+        use crate::{Folder, apply_raw, by_seq, fold_in_memory};
+        use proto_events::AggregateType::Need;
+        use proto_events::payload::NeedUpdated;
+
+        let mut log = Log::new();
+        log.join(&["a", "b", "c", "d"]);
+        for n in 0..10_000u32 {
+            let update = NeedUpdated {
+                quantity: Some(n),
+                urgency: None,
+                needed_by: None,
+                reason: None,
+            };
+            let id = format!("need-{}", n % 40);
+            // `d` emits rarely, so its chunks go many writes without a change.
+            let emitter = if n % 1_300 == 0 {
+                "d"
+            } else {
+                ["a", "b", "c"][(n % 3) as usize]
+            };
+            let draft = log.event(emitter, Need, &id, update);
+            match n % 7 {
+                0 => draft.to(&["b"]).send(),
+                1 => draft.to(&["a", "c"]).send(),
+                _ => draft.send(),
+            };
+        }
+        let raws = log.raw_events().to_vec();
+        let by_seq = by_seq(&raws);
+        let everything = |_: &SliceId| true;
+        let network = |slice: &SliceId| *slice == SliceId::network();
+        let restricted = |slice: &SliceId| *slice != SliceId::network();
+        let visibles: [&dyn Fn(&SliceId) -> bool; 3] = [&everything, &network, &restricted];
+        let same = |backed: &Folder, whole: &Folder, at: &str| {
+            let (backed, whole) = (&backed.models.timeline, &whole.models.timeline);
+            assert_eq!(backed.scopes(), whole.scopes(), "{at}");
+            let applied = raws.len() as u64;
+            for facet in [ALL, "o.a", "o.d", "k.need_updated", "k.none"] {
+                for visible in visibles {
+                    for before in [u64::MAX, 6_000, 4_096, 4_095, 17] {
+                        for limit in [1, 50, 5_000] {
+                            assert_eq!(
+                                backed.latest(&actual(), facet, visible, before, limit),
+                                whole.latest(&actual(), facet, visible, before, limit),
+                                "{at}: {facet}, before {before}, limit {limit}"
+                            );
+                        }
+                    }
+                }
+            }
+            for visible in visibles {
+                for after in [0, 4_000, 8_190, applied] {
+                    assert_eq!(
+                        backed.after(&actual(), visible, after),
+                        whole.after(&actual(), visible, after),
+                        "{at}: after {after}"
+                    );
+                }
+            }
+        };
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = SledStore::open(dir.path()).expect("sled");
+        let mut backed = Folder::new();
+        backed.models.attach(&store.backing());
+        let mut whole = Folder::new();
+        let mut in_flight = None;
+        // Folds `batch` into both, writes the drain before this one and lets go of what
+        // the store holds.
+        let mut writer = store.clone();
+        let mut step = |backed: &mut Folder,
+                        whole: &mut Folder,
+                        batch: &[crate::RawEvent],
+                        in_flight: &mut Option<Vec<crate::store::Change>>| {
+            apply_raw(backed, batch, &by_seq);
+            apply_raw(whole, batch, &by_seq);
+            assert_eq!(backed.models.fault(), None);
+            if let Some(landed) = in_flight.replace(backed.drain_changes()) {
+                writer.apply(landed).expect("sled");
+            }
+            backed.models.evict_over(0);
+        };
+        // To the middle of the second range (4,096..8,191).
+        let (first, rest) = raws.split_at(6_000);
+        for batch in first.chunks(500) {
+            step(&mut backed, &mut whole, batch, &mut in_flight);
+            same(&backed, &whole, &format!("at {}", backed.applied_seq()));
+        }
+        let chunks = &backed.models.timeline.table;
+        assert!(chunks.len() < whole.models.timeline.table.len());
+        assert!(
+            chunks.iter().all(|(key, _)| key.chunk() == 1),
+            "only the newest range stays in memory: {chunks:?}"
+        );
+        drop(backed);
+        store
+            .apply(in_flight.take().expect("a drain"))
+            .expect("sled");
+
+        let mut reopened = Folder::open(&store, 0).expect("open");
+        assert_eq!(reopened.models.fault(), None);
+        assert!(reopened.models.timeline.table.is_empty(), "nothing read in");
+        same(&reopened, &whole, "opened");
+        for batch in rest.chunks(500) {
+            step(&mut reopened, &mut whole, batch, &mut in_flight);
+            same(&reopened, &whole, &format!("at {}", reopened.applied_seq()));
+        }
+        store
+            .apply(in_flight.take().expect("a drain"))
+            .expect("sled");
+        let (_, in_memory) = fold_in_memory(&raws, 500).expect("fold");
+        assert_eq!(
+            store.digest().expect("digest"),
+            in_memory.digest().expect("digest"),
+            "the backed fold wrote other chunks"
+        );
     }
 
     #[test]

@@ -185,9 +185,8 @@ pub fn picture_by_area_with(
     // Every scope that holds any event: the timeline index names them cheaply.
     let scopes: BTreeSet<Scope> = models
         .timeline
-        .table
-        .iter()
-        .map(|(key, _)| key.scope.clone())
+        .scopes()
+        .into_iter()
         .filter(|scope| scope.status == status)
         .collect();
     let gathered: Vec<Gathered> = scopes
