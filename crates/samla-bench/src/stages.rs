@@ -52,7 +52,7 @@ pub(crate) struct StageSample {
     /// Keys written (rows, id-index chunks, checkpoints) and their bytes (key + value).
     pub rows_written: u64,
     pub bytes_written: u64,
-    /// Keys and bytes written per table (`m/<table>`, `x/ids`, `x/corr`, `meta`).
+    /// Keys and bytes written per table (`m/<table>`, `x/idb`, `x/corr`, `meta`).
     pub by_table: BTreeMap<String, (u64, u64)>,
     /// Bytes the fold state held at the end, by read model (`None` without jemalloc).
     pub held_by_model: Option<BTreeMap<String, u64>>,
@@ -91,7 +91,7 @@ pub(crate) async fn rebuild_stages(
     // Backed by the store, as the engine keeps it: rows leave memory once written, and
     // the fold reads them back from sled when an event touches them again.
     let mut building = Folder::new();
-    building.models.attach(&store.backing());
+    building.attach(&store.backing());
     let mut sample = StageSample::default();
     let mut progress = Progress::new(phase, last_seq);
     let mut records = log
@@ -184,7 +184,7 @@ pub(crate) async fn rebuild_stages(
 
         let started = Instant::now();
         store.apply(changes).map_err(project_error(phase))?;
-        building.models.evict_over(engine.resident_rows);
+        building.evict_over(engine.resident_rows);
         sample.write += started.elapsed();
         progress.tick_now(done);
     }
@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn keys_map_to_tables() {
         assert_eq!(super::table_of(b"m/needs/inc/actual/n1/network"), "m/needs");
-        assert_eq!(super::table_of(b"x/ids/0000000000000001"), "x/ids");
+        assert_eq!(super::table_of(b"x/idb/0000000000000001"), "x/idb");
         assert_eq!(super::table_of(b"meta/checkpoint"), "meta");
     }
 }

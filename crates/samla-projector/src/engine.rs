@@ -566,7 +566,7 @@ async fn write_pending(
         let mut shared = projector.shared.write().unwrap_or_else(|p| p.into_inner());
         // Every write landed: over the budget, rows the store holds as they are leave
         // memory.
-        shared.folder.models.evict_over(resident_rows);
+        shared.folder.evict_over(resident_rows);
         let resident = shared.folder.models.resident_rows();
         projector
             .metrics

@@ -8,7 +8,7 @@
 //! test (memory), and both reach the same bytes.
 //!
 //! Index keys live under `x/` (engine bookkeeping, outside the digest): the id index in
-//! one key per batch (`x/ids/<first seq>` → pairs), the correction state per corrected
+//! its blocks (`x/idb/<first id>`, see [`crate::ids`]), the correction state per corrected
 //! event (`x/corr/<seq>`).
 //!
 //! The indexes are persistent like the read models' tables (the id index in shared blocks,
@@ -30,7 +30,6 @@ use crate::prepare::{Prepared, Usable, quarantine_row};
 use crate::recorded::{Recorded, Superseded};
 use crate::store::{CHECKPOINT_KEY, Change, KvStore, SledStore};
 
-const IDS_PREFIX: &str = "x/ids/";
 const CORRECTIONS_PREFIX: &str = "x/corr/";
 
 /// What became of a corrected or retracted event.
@@ -61,8 +60,6 @@ pub struct Folder {
     ids: IdIndex,
     corrections: OrdMap<u64, CorrectionState>,
     applied_seq: u64,
-    /// Ids added since the last drain, in sequence order.
-    new_ids: Vec<(u128, u64)>,
     changed_corrections: Vec<u64>,
 }
 
@@ -91,6 +88,22 @@ impl Folder {
         Ok(folder)
     }
 
+    /// Backs the read models and the id index by `backing`, a store that holds none of
+    /// their rows yet (a rebuild's fresh folder; see [`ReadModels::attach`]).
+    pub fn attach(&mut self, backing: &crate::table::Backing) {
+        self.models.attach(backing);
+        self.ids.attach(backing);
+    }
+
+    /// Backed: lets go of what the store holds as it is — the id index's blocks but the
+    /// last, and the read models' rows once they hold more than `budget` (see
+    /// [`ReadModels::evict_over`]). Call it only once every write but the latest drain's
+    /// has landed.
+    pub fn evict_over(&mut self, budget: usize) {
+        self.models.evict_over(budget);
+        self.ids.evict();
+    }
+
     /// Opens the read models of a store as the engine keeps them, backed by the store
     /// (see [`ReadModels::open`]), with the indexes and checkpoint.
     pub fn open(store: &SledStore, resident_rows: usize) -> Result<Self, ProjectorError> {
@@ -98,6 +111,9 @@ impl Folder {
             models: ReadModels::open(store, resident_rows)?,
             ..Folder::default()
         };
+        if let Some(backing) = folder.models.backing() {
+            folder.ids.attach(&backing.clone());
+        }
         folder.load_indexes(store)?;
         Ok(folder)
     }
@@ -105,11 +121,8 @@ impl Folder {
     /// Loads the id index, the correction states and the checkpoint.
     fn load_indexes(&mut self, store: &impl KvStore) -> Result<(), ProjectorError> {
         let folder = self;
-        for (key, value) in store.scan_prefix(IDS_PREFIX.as_bytes())? {
-            let pairs: Vec<(u128, u64)> = rmp_serde::from_slice(&value).map_err(|error| {
-                ProjectorError::Corrupt(format!("{}: {error}", String::from_utf8_lossy(&key)))
-            })?;
-            folder.ids.extend(pairs);
+        for (key, value) in store.scan_prefix(crate::ids::BLOCKS_PREFIX.as_bytes())? {
+            folder.ids.load(&key, &value)?;
         }
         for (key, value) in store.scan_prefix(CORRECTIONS_PREFIX.as_bytes())? {
             let text = String::from_utf8_lossy(&key);
@@ -218,7 +231,6 @@ impl Folder {
                                 });
                                 self.note_supersession(&usable, superseded.as_ref());
                                 self.ids.insert(id, seq);
-                                self.new_ids.push((id, seq));
                                 outcome.applied += 1;
                                 seen.insert(seq, usable);
                             }
@@ -356,21 +368,19 @@ impl Folder {
         for table in self.models.tables_mut() {
             table.discard_changes();
         }
-        self.new_ids.clear();
+        self.ids.discard_changes();
         self.changed_corrections.clear();
     }
 
     /// The whole state as changes to an empty store — what [`Folder::load`] reads back,
     /// and (for the read models) byte for byte what the engine's drains would have
-    /// written. The ids come in one key rather than one per batch.
+    /// written.
     pub fn full_state(&self) -> Vec<Change> {
         let mut whole = self.clone();
         for table in whole.models.tables_mut() {
             table.mark_all_changed();
         }
-        let mut ids: Vec<(u128, u64)> = whole.ids.iter().collect();
-        ids.sort_unstable_by_key(|(id, seq)| (*seq, *id));
-        whole.new_ids = ids;
+        whole.ids.mark_all_changed();
         whole.changed_corrections = whole.corrections.keys().copied().collect();
         whole.drain_changes()
     }
@@ -379,11 +389,7 @@ impl Folder {
     /// one atomic store batch.
     pub fn drain_changes(&mut self) -> Vec<Change> {
         let mut changes = self.models.drain_changes();
-        if let Some((_, first)) = self.new_ids.first() {
-            let key = format!("{IDS_PREFIX}{first:016x}").into_bytes();
-            let value = rmp_serde::to_vec(&std::mem::take(&mut self.new_ids)).expect("ids encode");
-            changes.push((key, Some(value)));
-        }
+        self.ids.drain_changes(&mut changes);
         let mut corrected = std::mem::take(&mut self.changed_corrections);
         corrected.sort_unstable();
         corrected.dedup();

@@ -47,7 +47,7 @@ pub(super) async fn rebuild(
     let mut store = SledStore::open(&fresh)?;
     mark_store(&mut store, log)?;
     let mut building = Folder::new();
-    building.models.attach(&store.backing());
+    building.attach(&store.backing());
     let mut unwritten = 0usize;
     let mut last_write = Instant::now();
     let mut writing: Option<Writing> = None;
@@ -84,7 +84,7 @@ pub(super) async fn rebuild(
                     finish(writing.take()).await?;
                     // Every write but this one landed: over the budget, rows the store
                     // holds as they are leave memory.
-                    building.models.evict_over(config.resident_rows);
+                    building.evict_over(config.resident_rows);
                     writing = Some(start_write(&store, changes));
                     unwritten = 0;
                     last_write = Instant::now();
@@ -99,7 +99,7 @@ pub(super) async fn rebuild(
     finish(writing.take()).await?;
     let changes = building.drain_changes();
     tokio::task::block_in_place(|| store.apply_in_parts(changes, WRITE_PART))?;
-    building.models.evict_over(config.resident_rows);
+    building.evict_over(config.resident_rows);
     store.flush()?;
     // The old folder is removed once the new one is served (see `run_returning_store`).
     set_current(&config.data_dir, &fresh)?;

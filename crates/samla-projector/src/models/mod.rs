@@ -44,8 +44,9 @@ pub const FOLD_NAME: &str = "samla-read-models";
 /// (2: rows encoded positionally instead of with field names; 3: timeline postings stored
 /// as delta-encoded varints; 4: an aggregate's timeline chunks keyed by their first
 /// sequence, up to 1,024 sequences each, instead of one per 4,096 sequences of the log;
-/// 5: no timeline facet per aggregate — the log's subjects index an aggregate's events.)
-pub const FOLD_VERSION: u32 = 5;
+/// 5: no timeline facet per aggregate — the log's subjects index an aggregate's events;
+/// 6: the id index stored in its blocks, so that they can leave memory.)
+pub const FOLD_VERSION: u32 = 6;
 
 /// Apply an event, or undo one (for a correction or retraction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,6 +327,11 @@ impl ReadModels {
         if held > budget {
             self.evict();
         }
+    }
+
+    /// The store behind the backed tables, if they are.
+    pub fn backing(&self) -> Option<&Backing> {
+        self.backing.as_ref()
     }
 
     /// The first read of a backed row that failed, if one did: what was folded since may

@@ -1081,7 +1081,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut store = SledStore::open(dir.path()).expect("sled");
         let mut backed = Folder::new();
-        backed.models.attach(&store.backing());
+        backed.attach(&store.backing());
         let mut whole = Folder::new();
         let mut in_flight = None;
         // Folds `batch` into both, writes the drain before this one and lets go of what
@@ -1097,7 +1097,7 @@ mod tests {
             if let Some(landed) = in_flight.replace(backed.drain_changes()) {
                 writer.apply(landed).expect("sled");
             }
-            backed.models.evict_over(0);
+            backed.evict_over(0);
         };
         // To the middle of the second range (4,096..8,191).
         let (first, rest) = raws.split_at(6_000);

@@ -86,7 +86,7 @@ fn fold(events: &[RawEvent]) -> (Folder, Folder, MemoryStore) {
 fn fold_backed(events: &[RawEvent], store: &mut SledStore, budget: usize) -> Folder {
     let by_seq = by_seq(events);
     let mut folder = Folder::new();
-    folder.models.attach(&store.backing());
+    folder.attach(&store.backing());
     let mut in_flight = None;
     for chunk in events.chunks(500) {
         apply_raw(&mut folder, chunk, &by_seq);
@@ -95,12 +95,12 @@ fn fold_backed(events: &[RawEvent], store: &mut SledStore, budget: usize) -> Fol
         if let Some(landed) = in_flight.replace(changes) {
             store.apply(landed).expect("sled");
         }
-        folder.models.evict_over(budget);
+        folder.evict_over(budget);
     }
     store
         .apply(in_flight.take().expect("a write"))
         .expect("sled");
-    folder.models.evict_over(budget);
+    folder.evict_over(budget);
     folder
 }
 
