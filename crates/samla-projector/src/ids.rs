@@ -291,8 +291,13 @@ impl IdIndex {
         self.changed.clear();
     }
 
-    /// Marks every block changed, so the next drain writes the whole index (not backed).
+    /// Marks every block changed, so the next drain writes the whole index. Only for an
+    /// index with every block in memory (not backed).
     pub fn mark_all_changed(&mut self) {
+        debug_assert!(
+            self.backing.is_none(),
+            "a backed index is never written whole"
+        );
         self.changed = self.blocks.keys().copied().collect();
     }
 

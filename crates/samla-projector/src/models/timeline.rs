@@ -23,7 +23,7 @@
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::ops::{Bound, Deref};
+use std::ops::{Bound, Deref, RangeInclusive};
 use std::sync::Arc;
 
 use imbl::OrdMap;
@@ -335,21 +335,24 @@ impl Chunks {
         }
     }
 
-    /// The chunks whose stored key starts with `prefix`: those in memory, then those read
-    /// from the store that memory does not hold.
-    fn with_prefix(&self, prefix: &str) -> Vec<Arc<Postings>> {
+    /// The chunks of the ranges `ranges` under `prefix` (a slice's facet: `…/<facet>/`):
+    /// those in memory, then those read from the store that memory does not hold. Only
+    /// those ranges are read, so a query's cost follows the ranges it needs, not the log.
+    fn in_ranges(&self, prefix: &str, ranges: RangeInclusive<u64>) -> Vec<Arc<Postings>> {
+        let start = format!("{prefix}{:012x}", ranges.start());
+        let wanted = |key: &str| key.starts_with(prefix) && range_of(key) <= *ranges.end();
         let mut found: Vec<Arc<Postings>> = self
             .rows
-            .range::<_, str>((Bound::Included(prefix), Bound::Unbounded))
-            .take_while(|(key, _)| key.encoded.starts_with(prefix))
+            .range::<_, str>((Bound::Included(start.as_str()), Bound::Unbounded))
+            .take_while(|(key, _)| wanted(&key.encoded))
             .map(|(_, postings)| postings.clone())
             .collect();
         if let Some(backing) = self.store() {
-            for (key, value) in backing.scan_raw(prefix.as_bytes()) {
-                if !key.starts_with(prefix.as_bytes()) {
+            for (key, value) in backing.scan_raw(start.as_bytes()) {
+                let text = String::from_utf8_lossy(&key);
+                if !wanted(&text) {
                     break;
                 }
-                let text = String::from_utf8_lossy(&key);
                 if !self.rows.contains_key(&*text) {
                     found.extend(Self::decode_stored(backing, &text, &value).map(Arc::new));
                 }
@@ -442,6 +445,7 @@ impl Chunks {
             .ok_or_else(|| ProjectorError::Corrupt(format!("{text}: malformed key")))?;
         let postings = Postings::from_stored(value)
             .ok_or_else(|| ProjectorError::Corrupt(format!("{text}: malformed postings")))?;
+        self.newest = self.newest.max(range_of(text));
         self.rows.insert(key, Arc::new(postings));
         Ok(())
     }
@@ -690,15 +694,16 @@ impl Timeline {
         }
     }
 
-    /// The chunks of `scope` in `facet` over the slices `visible` admits. Skips from one
-    /// slice to the next and reads only the facet's chunks in each, so the cost follows the
-    /// slices and the facet, not every chunk of the scope (300,000 events: 25–29 ms a
-    /// query when it walked them all).
+    /// The chunks of `scope` in `facet` over the slices `visible` admits, of the ranges
+    /// `ranges`. Skips from one slice to the next and reads only the facet's chunks of those
+    /// ranges in each, so the cost follows the slices, the facet and the ranges, not every
+    /// chunk of the scope (300,000 events: 25–29 ms a query when it walked them all).
     fn visible_chunks(
         &self,
         prefix: &str,
         facet: &str,
         visible: impl Fn(&SliceId) -> bool,
+        ranges: RangeInclusive<u64>,
     ) -> Vec<Arc<Postings>> {
         debug_assert!(
             self.pending.is_empty(),
@@ -712,7 +717,8 @@ impl Timeline {
             };
             let slice = rest.split('/').next().unwrap_or_default();
             if SliceId::parse(slice).is_some_and(|id| visible(&id)) {
-                found.extend(self.table.with_prefix(&format!("{prefix}{slice}/{facet}/")));
+                let facet_prefix = format!("{prefix}{slice}/{facet}/");
+                found.extend(self.table.in_ranges(&facet_prefix, ranges.clone()));
             }
             // Past every key of this slice ('0' follows '/').
             cursor = format!("{prefix}{slice}0");
@@ -721,8 +727,9 @@ impl Timeline {
     }
 
     /// Up to `limit` sequences below `before` (exclusive), newest first, in one facet, over
-    /// the slices `visible` admits. Reads chunks from the newest down and stops once no
-    /// chunk left can hold one of the `limit` newest.
+    /// the slices `visible` admits. Reads the ranges from the one holding `before - 1`
+    /// down, in windows that double, and stops once it holds `limit`: every sequence of a
+    /// lower range is below every one found.
     pub fn latest(
         &self,
         scope: &Scope,
@@ -731,26 +738,24 @@ impl Timeline {
         before: u64,
         limit: usize,
     ) -> Vec<u64> {
+        if limit == 0 || before == 0 {
+            return Vec::new();
+        }
         let prefix = scope_prefix(scope);
-        let mut chunks: Vec<(u64, Arc<Postings>)> = self
-            .visible_chunks(&prefix, facet, visible)
-            .into_iter()
-            .filter_map(|postings| {
-                let (first, last) = postings.span()?;
-                (first < before).then_some((last, postings))
-            })
-            .collect();
-        chunks.sort_unstable_by_key(|(last, _)| std::cmp::Reverse(*last));
         let mut seqs: Vec<u64> = Vec::new();
-        for (last, postings) in chunks {
-            if limit > 0 && seqs.len() >= limit && last < seqs[limit - 1] {
+        // No range above the newest appended to holds anything.
+        let mut top = ((before - 1) >> CHUNK_SHIFT).min(self.table.newest);
+        let mut width = 1u64;
+        loop {
+            let bottom = top.saturating_sub(width - 1);
+            for postings in self.visible_chunks(&prefix, facet, &visible, bottom..=top) {
+                seqs.extend(postings.iter().filter(|seq| *seq < before));
+            }
+            if seqs.len() >= limit || bottom == 0 {
                 break;
             }
-            seqs.extend(postings.iter().filter(|seq| *seq < before));
-            if seqs.len() >= limit {
-                seqs.sort_unstable_by(|a, b| b.cmp(a));
-                seqs.truncate(limit);
-            }
+            top = bottom - 1;
+            width = width.saturating_mul(2);
         }
         seqs.sort_unstable_by(|a, b| b.cmp(a));
         seqs.truncate(limit);
@@ -778,7 +783,7 @@ impl Timeline {
     /// slices, ascending.
     pub fn after(&self, scope: &Scope, visible: impl Fn(&SliceId) -> bool, after: u64) -> Vec<u64> {
         let prefix = scope_prefix(scope);
-        let chunks = self.visible_chunks(&prefix, ALL, visible);
+        let chunks = self.visible_chunks(&prefix, ALL, visible, (after >> CHUNK_SHIFT)..=u64::MAX);
         let mut seqs: Vec<u64> = chunks
             .iter()
             .filter(|postings| postings.span().is_some_and(|(_, last)| last > after))
@@ -937,18 +942,15 @@ mod tests {
         assert_eq!(chunks_in_one_batch, expected);
     }
 
-    /// `latest` skips from slice to slice and stops early; a plain walk over every chunk
-    /// is the reference.
-    #[test]
-    fn latest_pages_equal_a_walk_over_every_chunk() {
-        use crate::models::testkit::*;
+    /// `events` updates of 40 needs by `a`, `b` and `c` in turn (every `rare`-th by `d`
+    /// instead, when given), one in seven to `b` only and one in seven to `a` and `c`.
+    fn needs_log(events: u32, rare: Option<u32>) -> crate::models::testkit::Log {
         use proto_events::AggregateType::Need;
         use proto_events::payload::NeedUpdated;
 
-        let mut log = Log::new();
-        log.join(&["a", "b", "c"]);
-        for n in 0..3000u32 {
-            let emitter = ["a", "b", "c"][(n % 3) as usize];
+        let mut log = crate::models::testkit::Log::new();
+        log.join(&["a", "b", "c", "d"]);
+        for n in 0..events {
             let update = NeedUpdated {
                 quantity: Some(n),
                 urgency: None,
@@ -956,6 +958,10 @@ mod tests {
                 reason: None,
             };
             let id = format!("need-{}", n % 40);
+            let emitter = match rare {
+                Some(rare) if n % rare == 0 => "d",
+                _ => ["a", "b", "c"][(n % 3) as usize],
+            };
             let draft = log.event(emitter, Need, &id, update);
             match n % 7 {
                 0 => draft.to(&["b"]).send(),
@@ -963,7 +969,16 @@ mod tests {
                 _ => draft.send(),
             };
         }
-        let models = log.fold();
+        log
+    }
+
+    /// `latest` skips from slice to slice and stops early; a plain walk over every chunk
+    /// is the reference.
+    #[test]
+    fn latest_pages_equal_a_walk_over_every_chunk() {
+        use crate::models::testkit::*;
+
+        let models = needs_log(10_000, None).fold();
         let timeline = &models.timeline;
         let slices: Vec<SliceId> = timeline
             .table
@@ -995,7 +1010,7 @@ mod tests {
         let visibles: [&dyn Fn(&SliceId) -> bool; 3] = [&everything, &network, &some];
         for facet in [ALL, "o.b", "k.need_updated"] {
             for visible in visibles {
-                for before in [u64::MAX, 2_500, 1_000, 17, 0] {
+                for before in [u64::MAX, 9_000, 8_192, 4_097, 2_500, 17, 1, 0] {
                     for limit in [0, 1, 50, 500, usize::MAX] {
                         assert_eq!(
                             timeline.latest(&actual(), facet, visible, before, limit),
@@ -1004,6 +1019,19 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+        // `after` reads from the range holding `after` on: the whole timeline above it.
+        for visible in visibles {
+            for after in [0, 4_095, 4_096, 8_191, 9_000, 20_000] {
+                let mut expected = reference(ALL, visible, u64::MAX, usize::MAX);
+                expected.retain(|seq| *seq > after);
+                expected.reverse();
+                assert_eq!(
+                    timeline.after(&actual(), visible, after),
+                    expected,
+                    "after {after}"
+                );
             }
         }
     }
@@ -1018,32 +1046,9 @@ mod tests {
         use crate::models::testkit::*;
         use crate::store::{KvStore, SledStore};
         use crate::{Folder, apply_raw, by_seq, fold_in_memory};
-        use proto_events::AggregateType::Need;
-        use proto_events::payload::NeedUpdated;
 
-        let mut log = Log::new();
-        log.join(&["a", "b", "c", "d"]);
-        for n in 0..10_000u32 {
-            let update = NeedUpdated {
-                quantity: Some(n),
-                urgency: None,
-                needed_by: None,
-                reason: None,
-            };
-            let id = format!("need-{}", n % 40);
-            // `d` emits rarely, so its chunks go many writes without a change.
-            let emitter = if n % 1_300 == 0 {
-                "d"
-            } else {
-                ["a", "b", "c"][(n % 3) as usize]
-            };
-            let draft = log.event(emitter, Need, &id, update);
-            match n % 7 {
-                0 => draft.to(&["b"]).send(),
-                1 => draft.to(&["a", "c"]).send(),
-                _ => draft.send(),
-            };
-        }
+        // `d` emits rarely, so its chunks go many writes without a change.
+        let log = needs_log(10_000, Some(1_300));
         let raws = log.raw_events().to_vec();
         let by_seq = by_seq(&raws);
         let everything = |_: &SliceId| true;
