@@ -255,6 +255,15 @@ impl Backing {
         })
     }
 
+    /// The stored entries whose key starts with `prefix`, in key order, as they are.
+    pub(crate) fn scan_prefix_raw<'a>(
+        &'a self,
+        prefix: &'a [u8],
+    ) -> impl Iterator<Item = (sled::IVec, sled::IVec)> + use<'a> {
+        self.scan_raw(prefix)
+            .take_while(move |(key, _)| key.starts_with(prefix))
+    }
+
     /// The stored row at `key`, decoded.
     fn read<V: DeserializeOwned>(&self, key: &[u8]) -> Option<V> {
         match self.tree.get(key) {

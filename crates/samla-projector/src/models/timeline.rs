@@ -465,8 +465,7 @@ impl TrackedTable for Chunks {
             0
         } else {
             let newest_stored = backing
-                .scan_raw(TIMES_PREFIX.as_bytes())
-                .take_while(|(key, _)| key.starts_with(TIMES_PREFIX.as_bytes()))
+                .scan_prefix_raw(TIMES_PREFIX.as_bytes())
                 .last()
                 .map(|(key, _)| range_of(&String::from_utf8_lossy(&key)));
             newest_stored.map_or(0, |range| range + 1)
@@ -478,10 +477,7 @@ impl TrackedTable for Chunks {
         let Some(backing) = self.store().cloned() else {
             return;
         };
-        for (key, value) in backing.scan_raw(CHUNK_PREFIX.as_bytes()) {
-            if !key.starts_with(CHUNK_PREFIX.as_bytes()) {
-                break;
-            }
+        for (key, value) in backing.scan_prefix_raw(CHUNK_PREFIX.as_bytes()) {
             let text = String::from_utf8_lossy(&key);
             if self.rows.contains_key(&*text) {
                 continue;
@@ -542,10 +538,7 @@ impl TrackedTable for Chunks {
             return 0;
         };
         let mut stored = 0;
-        for (key, value) in backing.scan_raw(CHUNK_PREFIX.as_bytes()) {
-            if !key.starts_with(CHUNK_PREFIX.as_bytes()) {
-                break;
-            }
+        for (key, value) in backing.scan_prefix_raw(CHUNK_PREFIX.as_bytes()) {
             let text = String::from_utf8_lossy(&key);
             if TimelineKey::parse(&text).is_none() {
                 backing.note_fault(format!("{text}: malformed key"));
