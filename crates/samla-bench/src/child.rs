@@ -20,7 +20,23 @@ pub struct ProjectorArgs {
     pub data_dir: PathBuf,
     pub log_max_bytes: u64,
     pub batch_max: usize,
+    /// The engine's defaults where `None`.
+    pub resident_rows: Option<usize>,
+    pub write_every: Option<usize>,
     pub progress: bool,
+}
+
+/// The engine's configuration for these options (its defaults where they say nothing).
+pub fn engine_config(args: &ProjectorArgs) -> EngineConfig {
+    let mut config = EngineConfig::new(args.data_dir.clone());
+    config.batch_max = args.batch_max.max(1);
+    if let Some(resident_rows) = args.resident_rows {
+        config.resident_rows = resident_rows;
+    }
+    if let Some(write_every) = args.write_every {
+        config.write_every = write_every.max(1);
+    }
+    config
 }
 
 /// Runs the projector until SIGINT.
@@ -31,8 +47,7 @@ pub async fn run_projector(args: ProjectorArgs) -> Result<(), BenchError> {
     let log = samla_log::Log::open(&connection, LogConfig::new(args.log_max_bytes))
         .await
         .map_err(|error| BenchError::nats("projector: opening the log", error))?;
-    let mut config = EngineConfig::new(args.data_dir);
-    config.batch_max = args.batch_max.max(1);
+    let config = engine_config(&args);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let projector = Projector::new();
     if args.progress {

@@ -92,6 +92,16 @@ pub struct BenchArgs {
     /// [default: the projector's, 2,000].
     #[arg(long)]
     pub batch_max: Option<usize>,
+    /// Rows the projector may keep in memory after a write (passed to the projector, also
+    /// used by the "taken apart" steps) [default: the projector's, 100,000]. 0 keeps only
+    /// the rows changed since the last write: the least memory, the most reads back.
+    #[arg(long, value_name = "ROWS")]
+    pub resident_rows: Option<usize>,
+    /// While behind the head, the most events the projector folds between two writes
+    /// (passed to the projector, also used by the "taken apart" steps) [default: the
+    /// projector's, 50,000].
+    #[arg(long, value_name = "EVENTS")]
+    pub write_every: Option<usize>,
     /// The projector binary [default: $SAMLA_PROJECTOR_BIN; for samla-bench,
     /// `samla-projector` beside it; else this binary's own hidden `projector` subcommand —
     /// the same engine].
@@ -131,8 +141,36 @@ pub enum Internal {
         #[arg(long, default_value_t = 2000)]
         batch_max: usize,
         #[arg(long)]
+        resident_rows: Option<usize>,
+        #[arg(long)]
+        write_every: Option<usize>,
+        #[arg(long)]
         progress: bool,
     },
+}
+
+impl Internal {
+    /// The projector process' options.
+    pub fn projector_args(self) -> ProjectorArgs {
+        let Internal::Projector {
+            nats_url,
+            data_dir,
+            log_max_bytes,
+            batch_max,
+            resident_rows,
+            write_every,
+            progress,
+        } = self;
+        ProjectorArgs {
+            nats_url,
+            data_dir,
+            log_max_bytes,
+            batch_max,
+            resident_rows,
+            write_every,
+            progress,
+        }
+    }
 }
 
 /// How the running executable starts the projector process.
@@ -229,6 +267,12 @@ impl BenchArgs {
         if let Some(batch_max) = self.batch_max {
             options.batch_max = batch_max;
         }
+        if let Some(resident_rows) = self.resident_rows {
+            options.resident_rows = resident_rows;
+        }
+        if let Some(write_every) = self.write_every {
+            options.write_every = write_every;
+        }
         options.perf = self.perf.clone().map(|output| PerfRecord {
             output,
             args: self
@@ -244,22 +288,8 @@ impl BenchArgs {
 /// Runs what the flags ask for: the projector child, or a whole benchmark whose report
 /// goes to stdout (or `--out`, and `--json-out`). Needs tokio's multi-thread runtime.
 pub async fn command(args: BenchArgs, launch: ProjectorLaunch<'_>) -> Result<(), BenchError> {
-    if let Some(Internal::Projector {
-        nats_url,
-        data_dir,
-        log_max_bytes,
-        batch_max,
-        progress,
-    }) = args.internal
-    {
-        return run_projector(ProjectorArgs {
-            nats_url,
-            data_dir,
-            log_max_bytes,
-            batch_max,
-            progress,
-        })
-        .await;
+    if let Some(internal) = args.internal {
+        return run_projector(internal.projector_args()).await;
     }
     let options = args.options(launch)?;
     let report = crate::run(&options).await?;

@@ -88,7 +88,7 @@ impl Group {
     }
 
     /// Groups this one cannot run without.
-    fn requires(self) -> &'static [Group] {
+    pub fn requires(self) -> &'static [Group] {
         match self {
             Group::Read | Group::Rebuild | Group::AsOf => &[Group::Publish],
             _ => &[],

@@ -126,6 +126,11 @@ pub struct BenchOptions {
     pub publish_window: usize,
     /// Events per projector batch, also used by the naive loop (the projector's default).
     pub batch_max: usize,
+    /// The projector's budget of rows kept in memory after a write, and the most events
+    /// it folds between two writes while behind the head (the projector's defaults); the
+    /// "taken apart" steps use them too.
+    pub resident_rows: usize,
+    pub write_every: usize,
     pub projector: ProjectorCommand,
     /// Record a perf profile of the projector during the last rebuild.
     pub perf: Option<PerfRecord>,
@@ -155,13 +160,16 @@ pub struct BenchOptions {
 impl BenchOptions {
     /// The full run: a million events, three repeats.
     pub fn new(projector: ProjectorCommand) -> Self {
+        let engine = samla_projector::engine::EngineConfig::new("");
         BenchOptions {
             events: DEFAULT_EVENTS,
             repeat: DEFAULT_REPEAT,
             durable_events: None,
             seed: DEFAULT_SEED,
             publish_window: DEFAULT_PUBLISH_WINDOW,
-            batch_max: samla_projector::engine::EngineConfig::new("").batch_max,
+            batch_max: engine.batch_max,
+            resident_rows: engine.resident_rows,
+            write_every: engine.write_every,
             projector,
             perf: None,
             stages: true,
@@ -251,9 +259,26 @@ impl BenchOptions {
         if self.groups.is_empty() {
             return Err(BenchError::InvalidOptions("no group to measure".to_owned()));
         }
+        // Without them a group would wait for a log nobody writes.
+        for group in &self.groups {
+            if let Some(missing) = group
+                .requires()
+                .iter()
+                .find(|required| !self.groups.contains(required))
+            {
+                return Err(BenchError::InvalidOptions(format!(
+                    "group {group} needs group {missing} (groups::select adds it)"
+                )));
+            }
+        }
         if self.batch_max == 0 || self.publish_window == 0 {
             return Err(BenchError::InvalidOptions(
                 "batch size and publish window must be at least 1".to_owned(),
+            ));
+        }
+        if self.write_every == 0 {
+            return Err(BenchError::InvalidOptions(
+                "--write-every must be at least 1 (events folded between two writes)".to_owned(),
             ));
         }
         Ok(())

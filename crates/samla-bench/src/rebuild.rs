@@ -151,12 +151,25 @@ pub(crate) struct LogPlace {
     pub server_pid: u32,
 }
 
+/// The projector's flags for the batch size, the rows' budget and the write window the
+/// options ask for (`samla-projector` and the bench's own `projector` take the same).
+pub(crate) fn tuning_args(options: &crate::BenchOptions) -> Vec<String> {
+    vec![
+        "--batch-max".to_owned(),
+        options.batch_max.to_string(),
+        "--resident-rows".to_owned(),
+        options.resident_rows.to_string(),
+        "--write-every".to_owned(),
+        options.write_every.to_string(),
+    ]
+}
+
 /// Runs one rebuild into the empty folder `data_dir`.
 pub(crate) async fn rebuild_once(
     projector: &ProjectorCommand,
     place: &LogPlace,
     data_dir: &Path,
-    batch_max: usize,
+    options: &crate::BenchOptions,
     perf: Option<&PerfRecord>,
     phase: &str,
 ) -> Result<RebuildSample, BenchError> {
@@ -171,8 +184,7 @@ pub(crate) async fn rebuild_once(
         .arg(data_dir)
         .arg("--log-max-bytes")
         .arg(place.log_max_bytes.to_string())
-        .arg("--batch-max")
-        .arg(batch_max.to_string())
+        .args(tuning_args(options))
         .arg("--progress")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -410,6 +422,36 @@ mod tests {
         }
         let after = cpu_time(pid).expect("this process' CPU time");
         assert!(after > before, "{before:?} → {after:?} after 30 ms of work");
+    }
+
+    /// What the bench asks of the projector process reaches its engine: the flags it
+    /// passes, parsed as the projector subcommand parses them.
+    #[test]
+    fn the_projector_process_gets_the_options_tuning() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            bench: crate::BenchArgs,
+        }
+        let mut options = crate::BenchOptions::new(ProjectorCommand::subcommand("x", &[]));
+        options.batch_max = 123;
+        options.resident_rows = 0;
+        options.write_every = 4_567;
+        let mut argv: Vec<String> = ["samla-bench", "projector", "--data-dir", "d"]
+            .map(str::to_owned)
+            .to_vec();
+        argv.extend(tuning_args(&options));
+        let cli = <Cli as clap::Parser>::try_parse_from(argv).expect("the projector's flags");
+        let args = cli
+            .bench
+            .internal
+            .expect("the projector subcommand")
+            .projector_args();
+        let config = crate::child::engine_config(&args);
+        assert_eq!(
+            (config.batch_max, config.resident_rows, config.write_every),
+            (123, 0, 4_567)
+        );
     }
 
     #[test]

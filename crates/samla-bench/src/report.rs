@@ -69,6 +69,10 @@ pub struct Workload {
     pub publish_window: u64,
     /// Events per projector / naive-loop batch.
     pub batch_max: u64,
+    /// The projector's budget of rows kept in memory after a write.
+    pub resident_rows: u64,
+    /// While behind the head, the most events the projector folds between two writes.
+    pub write_every: u64,
     /// Which program ran as the projector process.
     pub projector: String,
     /// The groups measured (see `--only`, `--skip`).
@@ -155,7 +159,8 @@ impl Report {
         let _ = writeln!(
             out,
             "Workload: {} events of the generated crisis ({} kinds, MessagePack {}..{} bytes, mean {}); \
-             {} per durable sample; {} repeats; ack window {}; batches of {}; projector: {}",
+             {} per durable sample; {} repeats; ack window {}; batches of {}; projector: {} \
+             (resident rows {}, a write every {} events behind the head)",
             workload.events,
             workload.kinds,
             workload.min_event_bytes,
@@ -166,6 +171,8 @@ impl Report {
             workload.publish_window,
             workload.batch_max,
             workload.projector,
+            workload.resident_rows,
+            workload.write_every,
         );
         let _ = writeln!(
             out,

@@ -315,6 +315,8 @@ fn describe_workload(
         kinds,
         publish_window: options.publish_window as u64,
         batch_max: options.batch_max as u64,
+        resident_rows: options.resident_rows as u64,
+        write_every: options.write_every as u64,
         projector: options.projector.describe(),
         groups: options.groups.iter().map(|g| g.name().to_owned()).collect(),
         ingest_events: options.ingest_events() as u64,
@@ -493,15 +495,9 @@ async fn measure_rebuilds(
         let folder = scratch_folder()?;
         let perf = options.perf.as_ref().filter(|_| round == repeat);
         let data_dir = folder.path().join("data");
-        let sample = rebuild::rebuild_once(
-            &options.projector,
-            &place,
-            &data_dir,
-            options.batch_max,
-            perf,
-            &phase,
-        )
-        .await?;
+        let sample =
+            rebuild::rebuild_once(&options.projector, &place, &data_dir, options, perf, &phase)
+                .await?;
         let per_event = |spent| micros_per_event(events, spent);
         say(format!(
             "  {:.0} events/s, peak RSS {:.1} MiB, {} bytes on disk; CPU per event: projector {:.1} µs, nats-server {:.1} µs (wall {:.1} µs)",
@@ -550,8 +546,7 @@ async fn measure_stages(
         let folder = scratch_folder()?;
         let sled_folder = folder.path().join("sled");
         let sample =
-            stages::rebuild_stages(&log, events as u64, options.batch_max, &sled_folder, &phase)
-                .await?;
+            stages::rebuild_stages(&log, events as u64, options, &sled_folder, &phase).await?;
         samples.push(sample);
         remove_folder(folder).await;
     }

@@ -78,10 +78,11 @@ fn project_error(phase: &str) -> impl Fn(samla_projector::ProjectorError) -> Ben
 pub(crate) async fn rebuild_stages(
     log: &Log,
     last_seq: u64,
-    batch_max: usize,
+    options: &crate::BenchOptions,
     folder: &Path,
     phase: &str,
 ) -> Result<StageSample, BenchError> {
+    let (batch_max, write_every) = (options.batch_max, options.write_every);
     let mut store = SledStore::open(folder).map_err(project_error(phase))?;
     let jetstream = async_nats::jetstream::new(log.connection().nats_client().clone());
     let stream = jetstream
@@ -98,8 +99,6 @@ pub(crate) async fn rebuild_stages(
         .read(ReadRange::span(1, last_seq))
         .await
         .map_err(|error| BenchError::nats(phase, error))?;
-    let engine = samla_projector::engine::EngineConfig::new("");
-    let write_every = engine.write_every;
     let mut unwritten = 0usize;
     let mut done = 0u64;
     loop {
@@ -184,7 +183,7 @@ pub(crate) async fn rebuild_stages(
 
         let started = Instant::now();
         store.apply(changes).map_err(project_error(phase))?;
-        building.evict_over(engine.resident_rows);
+        building.evict_over(options.resident_rows);
         sample.write += started.elapsed();
         progress.tick_now(done);
     }

@@ -124,3 +124,55 @@ async fn a_tiny_run_reports_every_figure() {
     assert!(table.contains("rebuild_events_per_s") && table.contains("nats_ingest_vs_raw_publish"));
     assert!(table.contains("as_of_known_p95_ms") && table.contains("target <= 100"));
 }
+
+/// The projector's memory budget and write window reach the projector process and the
+/// "taken apart" steps: with no rows kept after a write and a write every 500 events, the
+/// fold reads rows back from sled, which the default budget never does on a tiny log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_budget_and_write_window_reach_the_projector() {
+    let projector = ProjectorCommand::subcommand(env!("CARGO_BIN_EXE_samla-bench"), &["projector"]);
+    let mut options = BenchOptions::new(projector);
+    options.events = 2_000;
+    options.repeat = 1;
+    options.batch_max = 100;
+    options.groups = [samla_bench::Group::Rebuild].into_iter().collect();
+    let refused = samla_bench::run(&options)
+        .await
+        .expect_err("the rebuild without the log's publish is refused");
+    assert!(
+        refused.to_string().contains("needs group publish"),
+        "the error names the missing group: {refused}"
+    );
+    (options.groups, _) =
+        samla_bench::groups::select(Some(&[samla_bench::Group::Rebuild]), &[]).expect("groups");
+    options.write_every = 0;
+    let refused = samla_bench::run(&options)
+        .await
+        .expect_err("a write window of 0 is refused");
+    assert!(
+        refused.to_string().contains("--write-every"),
+        "the error names the flag: {refused}"
+    );
+
+    options.resident_rows = 0;
+    options.write_every = 500;
+    let report = samla_bench::run(&options)
+        .await
+        .expect("the benchmark runs");
+    let json: serde_json::Value =
+        serde_json::from_str(&report.to_json()).expect("the report is JSON");
+    assert_eq!(json["workload"]["resident_rows"], 0);
+    assert_eq!(json["workload"]["write_every"], 500);
+    let median = |name: &str| json["results"][name]["median"].as_f64().unwrap_or(0.0);
+    assert!(
+        median(names::ROWS_READ) > 0.0,
+        "no row read back with a budget of 0: {}",
+        json["results"][names::ROWS_READ]
+    );
+    assert!(median("rebuild_events_per_s") > 0.0);
+    assert!(
+        report
+            .to_table()
+            .contains("resident rows 0, a write every 500 events")
+    );
+}
