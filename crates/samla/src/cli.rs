@@ -92,7 +92,8 @@ pub enum Command {
     Org(OrgCommand),
     /// Measure Samla against raw JetStream and sled in one run (its own nats-servers).
     #[command(long_about = BENCH_ABOUT, after_long_help = samla_bench::figures_help())]
-    Bench(samla_bench::BenchArgs),
+    // Boxed: the bench's flags are many, the other commands' few.
+    Bench(Box<samla_bench::BenchArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]

@@ -75,7 +75,7 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Org(OrgCommand::Add(args)) => org::add(args, false),
         Command::Org(OrgCommand::Rotate(args)) => org::add(args, true),
         Command::Org(OrgCommand::List { data, json }) => org::list(&data, json),
-        Command::Bench(args) => bench::bench(args).await,
+        Command::Bench(args) => bench::bench(*args).await,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "samla", &mut std::io::stdout());
             Ok(())
