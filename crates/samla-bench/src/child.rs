@@ -14,15 +14,22 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::error::BenchError;
 
 /// The options `samla-projector` takes that the bench uses.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ProjectorArgs {
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
     pub nats_url: Vec<String>,
+    #[arg(long)]
     pub data_dir: PathBuf,
+    #[arg(long, default_value_t = 1 << 30)]
     pub log_max_bytes: u64,
+    #[arg(long, default_value_t = 2000)]
     pub batch_max: usize,
     /// The engine's defaults where `None`.
+    #[arg(long)]
     pub resident_rows: Option<usize>,
+    #[arg(long)]
     pub write_every: Option<usize>,
+    #[arg(long)]
     pub progress: bool,
 }
 

@@ -131,45 +131,14 @@ pub enum Internal {
     /// The projector process (same options and output as `samla-projector` in follow mode
     /// with --progress); the rebuild starts it when no samla-projector binary is used.
     #[command(hide = true)]
-    Projector {
-        #[arg(long, default_value = "nats://127.0.0.1:4222")]
-        nats_url: Vec<String>,
-        #[arg(long)]
-        data_dir: PathBuf,
-        #[arg(long, default_value_t = 1 << 30)]
-        log_max_bytes: u64,
-        #[arg(long, default_value_t = 2000)]
-        batch_max: usize,
-        #[arg(long)]
-        resident_rows: Option<usize>,
-        #[arg(long)]
-        write_every: Option<usize>,
-        #[arg(long)]
-        progress: bool,
-    },
+    Projector(ProjectorArgs),
 }
 
 impl Internal {
     /// The projector process' options.
     pub fn projector_args(self) -> ProjectorArgs {
-        let Internal::Projector {
-            nats_url,
-            data_dir,
-            log_max_bytes,
-            batch_max,
-            resident_rows,
-            write_every,
-            progress,
-        } = self;
-        ProjectorArgs {
-            nats_url,
-            data_dir,
-            log_max_bytes,
-            batch_max,
-            resident_rows,
-            write_every,
-            progress,
-        }
+        let Internal::Projector(args) = self;
+        args
     }
 }
 
