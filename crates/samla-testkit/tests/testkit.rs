@@ -181,6 +181,26 @@ async fn an_old_version_from_the_tool_folder_starts_for_refusal_tests() {
     assert_eq!(varz.pointer("/version"), Some(&"2.14.6".into()));
 }
 
+/// Publishes to `replicated.a` until an acknowledgement comes back (the stream has a
+/// leader), and returns its sequence.
+async fn publish_once_led(js: &jetstream::Context, payload: &'static str, what: &str) -> u64 {
+    wait_for(what, DEADLINE, || {
+        let js = js.clone();
+        async move {
+            let ack = js
+                .publish("replicated.a", Bytes::from_static(payload.as_bytes()))
+                .await
+                .ok()?;
+            tokio::time::timeout(Duration::from_secs(2), ack)
+                .await
+                .ok()?
+                .ok()
+                .map(|ack| ack.sequence)
+        }
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_three_node_cluster_replicates_and_survives_its_stream_leader() {
     let mut cluster = NatsCluster::start(3).expect("start cluster");
@@ -190,7 +210,9 @@ async fn a_three_node_cluster_replicates_and_survives_its_stream_leader() {
 
     let js_first = jetstream_for(cluster.node(0).client_url()).await;
     let mut stream = create_stream(&js_first, "REPLICATED", 3).await;
-    let sequence = publish(&js_first, "replicated.a", "everywhere").await;
+    // The stream exists once created, but its replicas elect their own leader after that:
+    // until they have, a publish finds no responder (async-nats calls it StreamNotFound).
+    let sequence = publish_once_led(&js_first, "everywhere", "a first publish acknowledged").await;
 
     // Readable through another node.
     let js_third = jetstream_for(cluster.node(2).client_url()).await;
@@ -215,25 +237,8 @@ async fn a_three_node_cluster_replicates_and_survives_its_stream_leader() {
 
     let survivor = (leader + 1) % 3;
     let js = jetstream_for(cluster.node(survivor).client_url()).await;
-    let after = wait_for(
-        "a publish acknowledged after the leader died",
-        DEADLINE,
-        || {
-            let js = js.clone();
-            async move {
-                let ack = js
-                    .publish("replicated.a", Bytes::from_static(b"after"))
-                    .await
-                    .ok()?;
-                tokio::time::timeout(Duration::from_secs(2), ack)
-                    .await
-                    .ok()?
-                    .ok()
-                    .map(|ack| ack.sequence)
-            }
-        },
-    )
-    .await;
+    let after =
+        publish_once_led(&js, "after", "a publish acknowledged after the leader died").await;
     assert!(after > sequence);
     // If the killed node was also the JetStream meta leader, API requests other than the
     // publish itself wait for a new meta leader too.
