@@ -1,14 +1,16 @@
 //! The command line both front ends share: `samla-bench` (this crate's binary) and `samla
 //! bench`. [`BenchArgs`] holds every flag, [`figures_help`] the long help that says what
 //! each figure means, and [`command`] turns the flags into [`BenchOptions`], runs
-//! [`crate::run`] and writes the report — or, for the hidden `projector` subcommand, runs
-//! the projector child the rebuild starts (see [`crate::rebuild`]).
+//! [`crate::run`] and writes the report (compared with an earlier one on `--compare`) — or,
+//! for `compare`, compares two saved reports, and for the hidden `projector` subcommand,
+//! runs the projector child the rebuild starts (see [`crate::rebuild`]).
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
 use crate::child::{ProjectorArgs, run_projector};
+use crate::compare::{Comparison, DEFAULT_TOLERANCE_PERCENT, SavedReport};
 use crate::error::BenchError;
 use crate::groups::{self, Group};
 use crate::report::{FIGURES, RATIOS};
@@ -72,7 +74,8 @@ pub struct BenchArgs {
     /// Print the report as JSON: {"versions", "cores", "workload", "results": {NAME:
     /// {"median", "min", "max", "unit", "events", "samples"}}, "ratios": {NAME: x},
     /// "writes_by_table": {TABLE: {"keys_per_1000_events", "bytes_per_event"}},
-    /// "memory_by_model": {MODEL: MiB}}.
+    /// "memory_by_model": {MODEL: MiB}}, and with --compare "comparison" (as `compare
+    /// --json` prints it).
     #[arg(long)]
     pub json: bool,
     /// Write the report to this file instead of stdout.
@@ -121,31 +124,81 @@ pub struct BenchArgs {
     /// Skip taking the rebuild apart into its steps (saves about as long as the rebuilds).
     #[arg(long)]
     pub no_stages: bool,
+    /// Compare this run with an earlier report (the `--json` or `--json-out` of a run with
+    /// the same flags, read before this run starts): the table and the JSON gain each
+    /// ratio and figure before and after, its change, and whether it is better, worse or
+    /// the same within --tolerance.
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
+    /// How far a ratio or cost may move, in percent, before it counts as better or worse
+    /// (with --compare).
+    #[arg(long, value_name = "PERCENT", default_value_t = DEFAULT_TOLERANCE_PERCENT)]
+    pub tolerance: f64,
+    /// With --compare: after printing the report, fail (exit status 1) naming every ratio
+    /// or figure worse than before beyond --tolerance.
+    #[arg(long, requires = "compare")]
+    pub fail_on_worse: bool,
     #[command(subcommand)]
-    pub internal: Option<Internal>,
+    pub subcommand: Option<BenchSubcommand>,
 }
 
-/// Subcommands for the bench's own use.
+/// `samla bench compare`, and the bench's own projector process.
 #[derive(Debug, Clone, Subcommand)]
-pub enum Internal {
+pub enum BenchSubcommand {
     /// The projector process (same options and output as `samla-projector` in follow mode
     /// with --progress); the rebuild starts it when no samla-projector binary is used.
     #[command(hide = true)]
     Projector(ProjectorArgs),
+    /// Compare two saved reports: is AFTER worse than BEFORE?
+    ///
+    /// Reads two reports written by `--json` (or `--json-out`) and prints each ratio and
+    /// figure both hold: before, after, the change and a verdict. Ratios with a target
+    /// (Samla against the baselines of its own run) should rise; costs (ms, MiB, bytes,
+    /// time per event) should fall; a move beyond --tolerance is better or WORSE, else the
+    /// same. Throughputs and baselines are shown for context only: they follow the
+    /// machine's speed, which the ratios cancel out. Settings of the workload that differ
+    /// are named first (such figures are not comparable).
+    ///
+    /// Example: samla bench --quick --json-out before.json; (change the code, rebuild);
+    /// samla bench --quick --compare before.json --fail-on-worse
+    Compare(CompareArgs),
 }
 
-impl Internal {
-    /// The projector process' options.
-    pub fn projector_args(self) -> ProjectorArgs {
-        let Internal::Projector(args) = self;
-        args
+/// `samla bench compare BEFORE AFTER`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompareArgs {
+    /// The earlier report (`samla bench --json` output).
+    pub before: PathBuf,
+    /// The later report.
+    pub after: PathBuf,
+    /// How far a ratio or cost may move, in percent, before it counts as better or worse.
+    #[arg(long, value_name = "PERCENT", default_value_t = DEFAULT_TOLERANCE_PERCENT)]
+    pub tolerance: f64,
+    /// Print the comparison as JSON: {"before", "after", "tolerance_percent",
+    /// "workload_differences", "changes": [{"name", "unit", "before", "after", "change",
+    /// "verdict"}], "only_before", "only_after"}.
+    #[arg(long)]
+    pub json: bool,
+    /// Fail (exit status 1) naming every ratio or figure worse beyond --tolerance, after
+    /// printing the comparison.
+    #[arg(long)]
+    pub fail_on_worse: bool,
+}
+
+impl BenchSubcommand {
+    /// The projector process' options, if this is the projector subcommand.
+    pub fn projector_args(self) -> Option<ProjectorArgs> {
+        match self {
+            BenchSubcommand::Projector(args) => Some(args),
+            BenchSubcommand::Compare(_) => None,
+        }
     }
 }
 
 /// How the running executable starts the projector process.
 #[derive(Debug, Clone, Copy)]
 pub struct ProjectorLaunch<'a> {
-    /// The arguments that reach [`Internal::Projector`] in this executable, e.g.
+    /// The arguments that reach [`BenchSubcommand::Projector`] in this executable, e.g.
     /// `["projector"]` (samla-bench) or `["bench", "projector"]` (samla).
     pub self_subcommand: &'a [&'a str],
     /// Prefer a `samla-projector` binary beside this executable.
@@ -254,14 +307,26 @@ impl BenchArgs {
     }
 }
 
-/// Runs what the flags ask for: the projector child, or a whole benchmark whose report
-/// goes to stdout (or `--out`, and `--json-out`). Needs tokio's multi-thread runtime.
+/// Runs what the flags ask for: the projector child, a comparison of two saved reports,
+/// or a whole benchmark whose report goes to stdout (or `--out`, and `--json-out`). Needs
+/// tokio's multi-thread runtime.
 pub async fn command(args: BenchArgs, launch: ProjectorLaunch<'_>) -> Result<(), BenchError> {
-    if let Some(internal) = args.internal {
-        return run_projector(internal.projector_args()).await;
+    match args.subcommand {
+        Some(BenchSubcommand::Projector(projector)) => return run_projector(projector).await,
+        Some(BenchSubcommand::Compare(compare)) => return compare_reports(&compare),
+        None => {}
     }
     let options = args.options(launch)?;
-    let report = crate::run(&options).await?;
+    let before = match &args.compare {
+        Some(path) => Some(SavedReport::load(path)?),
+        None => None,
+    };
+    let tolerance = check_tolerance(args.tolerance)?;
+    let mut report = crate::run(&options).await?;
+    if let Some(before) = &before {
+        let after = SavedReport::of(&report);
+        report.comparison = Some(Comparison::between(before, &after, tolerance));
+    }
     let write = |path: &PathBuf, text: String| {
         std::fs::write(path, text)
             .map_err(|error| BenchError::storage(format!("writing {}: {error}", path.display())))
@@ -278,5 +343,42 @@ pub async fn command(args: BenchArgs, launch: ProjectorLaunch<'_>) -> Result<(),
         Some(path) => write(path, text)?,
         None => print!("{text}"),
     }
-    Ok(())
+    match report
+        .comparison
+        .as_ref()
+        .and_then(Comparison::worse_summary)
+    {
+        Some(summary) if args.fail_on_worse => Err(BenchError::Worse(summary)),
+        _ => Ok(()),
+    }
+}
+
+/// `compare BEFORE AFTER`: the comparison on stdout.
+fn compare_reports(args: &CompareArgs) -> Result<(), BenchError> {
+    let tolerance = check_tolerance(args.tolerance)?;
+    let before = SavedReport::load(&args.before)?;
+    let after = SavedReport::load(&args.after)?;
+    let comparison = Comparison::between(&before, &after, tolerance);
+    if args.json {
+        let json = serde_json::to_string_pretty(&comparison)
+            .map_err(|error| BenchError::storage(format!("the comparison as JSON: {error}")))?;
+        println!("{json}");
+    } else {
+        print!("{}", comparison.to_table());
+    }
+    match comparison.worse_summary() {
+        Some(summary) if args.fail_on_worse => Err(BenchError::Worse(summary)),
+        _ => Ok(()),
+    }
+}
+
+/// A tolerance is a percentage of 0 or more.
+fn check_tolerance(percent: f64) -> Result<f64, BenchError> {
+    if percent.is_finite() && percent >= 0.0 {
+        Ok(percent)
+    } else {
+        Err(BenchError::InvalidOptions(format!(
+            "--tolerance must be a percentage of 0 or more (10 allows a move of 10 %), not {percent}"
+        )))
+    }
 }

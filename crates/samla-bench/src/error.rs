@@ -32,6 +32,10 @@ pub enum BenchError {
     /// A local file or folder (temp dirs, sled, the output file) could not be used.
     #[error("storage: {0}")]
     Storage(String),
+    /// `--fail-on-worse`: figures are worse than in the report compared with (the report
+    /// was printed first).
+    #[error("{0}")]
+    Worse(String),
 }
 
 impl BenchError {

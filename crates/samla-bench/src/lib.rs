@@ -45,12 +45,14 @@
 //! - `ingest.rs`: closed-loop NATS and HTTP clients; `live.rs`: the latency at a steady
 //!   rate; `ingest_phases.rs`: those phases' samples; `http1.rs`: a minimal HTTP client.
 //! - `figures.rs`: every figure's name, unit, meaning and target, and the ratios;
-//!   [`report`]: figures over the repeats, the table and the JSON.
+//!   [`report`]: figures over the repeats, the table and the JSON; [`compare`]: a run
+//!   against an earlier report (`samla bench compare`, `--compare`).
 //! - `progress.rs`: progress lines on stderr.
 
 mod as_of;
 pub mod child;
 pub mod cli;
+pub mod compare;
 mod error;
 mod figures;
 mod gateway;

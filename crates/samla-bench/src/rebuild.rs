@@ -444,9 +444,9 @@ mod tests {
         let cli = <Cli as clap::Parser>::try_parse_from(argv).expect("the projector's flags");
         let args = cli
             .bench
-            .internal
-            .expect("the projector subcommand")
-            .projector_args();
+            .subcommand
+            .and_then(crate::cli::BenchSubcommand::projector_args)
+            .expect("the projector subcommand");
         let config = crate::child::engine_config(&args);
         assert_eq!(
             (config.batch_max, config.resident_rows, config.write_every),

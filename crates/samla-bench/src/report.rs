@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+pub use crate::compare::Comparison;
 pub use crate::figures::{FIGURES, FigureInfo, RATIOS, RatioInfo, Target, names};
 
 /// One figure over the repeats.
@@ -115,6 +116,9 @@ pub struct Report {
     /// MiB the fold state held at the end of the rebuild taken apart (its last sample), by
     /// read model; empty with `--no-stages` or without jemalloc.
     pub memory_by_model: BTreeMap<String, f64>,
+    /// This run against an earlier report (`--compare`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
 }
 
 impl Report {
@@ -276,6 +280,10 @@ impl Report {
                 ratio.name, ratio.meaning
             );
         }
+        if let Some(comparison) = &self.comparison {
+            let _ = writeln!(out);
+            out.push_str(&comparison.to_table());
+        }
         out
     }
 }
@@ -296,7 +304,7 @@ pub(crate) fn round(value: f64, digits: i32) -> f64 {
 }
 
 /// A figure with thousands separators and no false precision.
-fn show(value: f64) -> String {
+pub(crate) fn show(value: f64) -> String {
     if value.abs() >= 100.0 {
         let whole = value.round() as i64;
         let digits = whole.unsigned_abs().to_string();

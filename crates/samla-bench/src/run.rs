@@ -283,6 +283,7 @@ pub async fn run(options: &BenchOptions) -> Result<Report, BenchError> {
         ratios: BTreeMap::new(),
         writes_by_table,
         memory_by_model,
+        comparison: None,
     };
     report.compute_ratios();
     Ok(report)

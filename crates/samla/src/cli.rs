@@ -118,7 +118,9 @@ longer. Progress goes to stderr, the table (or --json) to stdout.
 Examples:
   samla bench --quick                       100,000 events, 2 repeats
   samla bench --quick --json > bench.json   the same as JSON
-  samla bench --only as-of,rebuild          only what replay and the projector cost";
+  samla bench --only as-of,rebuild          only what replay and the projector cost
+  samla bench --quick --compare bench.json  this run against the earlier one: what got worse
+  samla bench compare before.json after.json   two saved runs side by side";
 
 const UP_ABOUT: &str = "\
 Run the whole stack on this machine: a managed nats-server (its own process group, stopped
