@@ -6,8 +6,13 @@
 //! - **ratios with a target** (Samla against the baselines of the same run): higher is
 //!   better. They are what to compare across runs and hours, since the machine's speed
 //!   moves both sides of a ratio alike.
-//! - **costs** (milliseconds, MiB, bytes, time or keys or reads per event): lower is
-//!   better. Their absolute values depend on the machine, so compare runs on the same one.
+//! - **costs** (MiB, bytes, keys or reads per event; milliseconds, time per event): lower
+//!   is better. Times depend on the machine's speed, which drifts: two identical quick runs
+//!   here differed by 32 % in the naive loop's CPU per event (a baseline, no Samla code)
+//!   and Samla's CPU per event moved with it, while the as-of and live figures measured
+//!   later in the run did not. So each time also shows its change at the naive loop's
+//!   speed, as a hint, and the verdict stays on the figure itself: when times moved with
+//!   the machine, run both again.
 //! - **throughputs** (`events/s`), **baselines** and ratios without a target are shown with
 //!   their change but not judged: they say how fast the machine and the server were, and
 //!   the ratios above already carry what Samla made of it.
@@ -129,6 +134,10 @@ pub struct Change {
     pub after: f64,
     /// `(after - before) / before`; `None` when `before` is 0.
     pub change: Option<f64>,
+    /// For a time, when both runs have the naive loop: its change at the naive loop's
+    /// speed (a hint whether the machine moved it; the verdict is on `change`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub for_the_machine: Option<f64>,
     pub verdict: Verdict,
 }
 
@@ -141,6 +150,9 @@ pub struct Comparison {
     pub tolerance_percent: f64,
     /// `events: 100000 → 1000000`, for every workload setting that differs.
     pub workload_differences: Vec<String>,
+    /// How much more CPU the naive loop took per event in `after` than in `before` (0.32:
+    /// the machine ran 32 % slower while it ran).
+    pub machine_slowdown: Option<f64>,
     /// Ratios first (in the catalogue's order), then figures.
     pub changes: Vec<Change>,
     /// Names only one report holds (a group measured in one run only, a figure added or
@@ -154,17 +166,20 @@ impl Comparison {
     /// better or worse.
     pub fn between(before: &SavedReport, after: &SavedReport, tolerance_percent: f64) -> Self {
         let tolerance = tolerance_percent / 100.0;
+        let machine_slowdown = match (
+            before.results.get(names::NAIVE_LOOP_CPU),
+            after.results.get(names::NAIVE_LOOP_CPU),
+        ) {
+            (Some(was), Some(is)) if was.median > 0.0 && is.median > 0.0 => {
+                Some(crate::report::round(is.median / was.median - 1.0, 4))
+            }
+            _ => None,
+        };
         let mut changes = Vec::new();
         for name in ordered(RATIOS.iter().map(|ratio| ratio.name), &before.ratios) {
             if let (Some(&was), Some(&is)) = (before.ratios.get(&name), after.ratios.get(&name)) {
-                changes.push(judge(
-                    &name,
-                    "ratio",
-                    was,
-                    is,
-                    ratio_better(&name),
-                    tolerance,
-                ));
+                let better = ratio_better(&name);
+                changes.push(judge(&name, "ratio", was, is, better, tolerance));
             }
         }
         for name in ordered(FIGURES.iter().map(|figure| figure.name), &before.results) {
@@ -175,7 +190,13 @@ impl Comparison {
                     &is.unit
                 };
                 let better = figure_better(&name, unit);
-                changes.push(judge(&name, unit, was.median, is.median, better, tolerance));
+                let mut change = judge(&name, unit, was.median, is.median, better, tolerance);
+                if is_time(unit) && better == Better::Lower && was.median > 0.0 {
+                    change.for_the_machine = machine_slowdown.map(|slowdown| {
+                        crate::report::round(is.median / (1.0 + slowdown) / was.median - 1.0, 4)
+                    });
+                }
+                changes.push(change);
             }
         }
         let only = |of: &SavedReport, other: &SavedReport| -> Vec<String> {
@@ -203,6 +224,7 @@ impl Comparison {
             after: after.label(),
             tolerance_percent,
             workload_differences,
+            machine_slowdown,
             changes,
             only_before: only(before, after),
             only_after: only(after, before),
@@ -221,8 +243,12 @@ impl Comparison {
         let worse: Vec<String> = self
             .worse()
             .map(|change| {
+                let machine = change
+                    .for_the_machine
+                    .map(|moved| format!(", {} for the machine", percent(Some(moved))))
+                    .unwrap_or_default();
                 format!(
-                    "{} {} → {} ({})",
+                    "{} {} → {} ({}{machine})",
                     change.name,
                     number(change.before),
                     number(change.after),
@@ -250,6 +276,15 @@ impl Comparison {
              baselines shown for context",
             self.before, self.after, self.tolerance_percent
         );
+        if let Some(slowdown) = self.machine_slowdown {
+            let _ = writeln!(
+                out,
+                "The naive loop's CPU per event (a baseline, no Samla code) moved {} between \
+                 the runs; beside each time, its change at the naive loop's speed. Times that \
+                 moved with the machine say little: run both again",
+                percent(Some(slowdown))
+            );
+        }
         if !self.workload_differences.is_empty() {
             let _ = writeln!(
                 out,
@@ -272,8 +307,12 @@ impl Comparison {
                 number(change.after),
                 percent(change.change),
                 change.unit,
-                change.verdict.word()
+                change.verdict.word(),
             );
+            if let Some(moved) = change.for_the_machine {
+                out.truncate(out.trim_end().len());
+                let _ = writeln!(out, " ({} for the machine)", percent(Some(moved)));
+            }
         }
         if !self.only_before.is_empty() {
             let _ = writeln!(out, "\nonly before: {}", self.only_before.join(", "));
@@ -334,6 +373,11 @@ fn figure_better(name: &str, unit: &str) -> Better {
     }
 }
 
+/// Milliseconds and time per event: they follow the machine's speed.
+fn is_time(unit: &str) -> bool {
+    matches!(unit, "ms" | "µs/event" | "ns/event")
+}
+
 fn judge(
     name: &str,
     unit: &str,
@@ -344,13 +388,15 @@ fn judge(
 ) -> Change {
     let change = (before != 0.0).then(|| (after - before) / before.abs());
     // From zero, any rise is beyond every tolerance.
-    let moved = change.unwrap_or(if after > before {
+    let moved = if before != 0.0 {
+        (after - before) / before.abs()
+    } else if after > before {
         f64::INFINITY
     } else if after < before {
         f64::NEG_INFINITY
     } else {
         0.0
-    });
+    };
     let verdict = match better {
         Better::Neither => Verdict::Context,
         _ if moved.abs() <= tolerance => Verdict::Same,
@@ -364,6 +410,7 @@ fn judge(
         before,
         after,
         change: change.map(|change| crate::report::round(change, 4)),
+        for_the_machine: None,
         verdict,
     }
 }
@@ -471,47 +518,87 @@ mod tests {
             &[],
             &[
                 (names::PROJECTOR_PEAK_RSS, 200.0, "MiB"),
+                (names::BYTES_WRITTEN, 150.0, "bytes"),
                 (names::LIVE_LATENCY_P99, 4.0, "ms"),
+                (names::AS_OF_KNOWN_P95, 20.0, "ms"),
                 (names::REBUILD_PROJECTOR_CPU, 50.0, "µs/event"),
                 (names::REBUILD, 20_000.0, "events/s"),
                 (names::NAIVE_LOOP_CPU, 20.0, "µs/event"),
                 (names::ROWS_READ, 0.0, "reads"),
             ],
         );
+        // The machine ran at half speed: the naive loop took twice the CPU an event.
         let after = report(
             &[],
             &[
                 (names::PROJECTOR_PEAK_RSS, 250.0, "MiB"),
-                (names::LIVE_LATENCY_P99, 3.0, "ms"),
-                (names::REBUILD_PROJECTOR_CPU, 52.0, "µs/event"),
+                (names::BYTES_WRITTEN, 120.0, "bytes"),
+                (names::LIVE_LATENCY_P99, 10.0, "ms"),
+                (names::AS_OF_KNOWN_P95, 30.0, "ms"),
+                (names::REBUILD_PROJECTOR_CPU, 104.0, "µs/event"),
                 (names::REBUILD, 10_000.0, "events/s"),
                 (names::NAIVE_LOOP_CPU, 40.0, "µs/event"),
                 (names::ROWS_READ, 12.0, "reads"),
             ],
         );
         let comparison = Comparison::between(&before, &after, 10.0);
+        assert_eq!(comparison.machine_slowdown, Some(1.0));
         assert_eq!(
             verdict_of(&comparison, names::PROJECTOR_PEAK_RSS),
             Verdict::Worse
         );
         assert_eq!(
-            verdict_of(&comparison, names::LIVE_LATENCY_P99),
+            verdict_of(&comparison, names::BYTES_WRITTEN),
             Verdict::Better
         );
-        assert_eq!(
-            verdict_of(&comparison, names::REBUILD_PROJECTOR_CPU),
-            Verdict::Same
-        );
+        // Times are judged as they stand; beside them, their change at the naive loop's
+        // speed: 10 ms at half speed is 5 ms (+25 %), 30 ms is 15 (-25 %), 104 µs is 52.
+        let machine = |name: &str| {
+            let change = comparison.changes.iter().find(|change| change.name == name);
+            change.and_then(|change| change.for_the_machine)
+        };
+        for name in [
+            names::LIVE_LATENCY_P99,
+            names::AS_OF_KNOWN_P95,
+            names::REBUILD_PROJECTOR_CPU,
+        ] {
+            assert_eq!(verdict_of(&comparison, name), Verdict::Worse, "{name}");
+        }
+        assert_eq!(machine(names::LIVE_LATENCY_P99), Some(0.25));
+        assert_eq!(machine(names::AS_OF_KNOWN_P95), Some(-0.25));
+        assert_eq!(machine(names::REBUILD_PROJECTOR_CPU), Some(0.04));
+        assert_eq!(machine(names::PROJECTOR_PEAK_RSS), None, "not a time");
         assert_eq!(verdict_of(&comparison, names::REBUILD), Verdict::Context);
-        assert_eq!(
-            verdict_of(&comparison, names::NAIVE_LOOP_CPU),
-            Verdict::Context
-        );
+        let naive = verdict_of(&comparison, names::NAIVE_LOOP_CPU);
+        assert_eq!(naive, Verdict::Context);
         // From nothing to something: worse, whatever the tolerance.
         assert_eq!(verdict_of(&comparison, names::ROWS_READ), Verdict::Worse);
         let table = comparison.to_table();
+        let hint = "The naive loop's CPU per event (a baseline, no Samla code) moved +100.0 %";
+        assert!(table.contains(hint), "{table}");
         assert!(table.contains("from 0"), "{table}");
-        assert!(table.contains("2 worse than"), "{table}");
+        let summary = comparison.worse_summary().expect("worse");
+        assert!(summary.starts_with("5 worse than"), "{summary}");
+        assert!(
+            summary.contains("live_latency_p99_ms 4 → 10 (+150.0 %, +25.0 % for the machine)"),
+            "{summary}"
+        );
+        // Without the naive loop in both runs, no hint.
+        let mut without = after.clone();
+        without.results.remove(names::NAIVE_LOOP_CPU);
+        let comparison = Comparison::between(&before, &without, 10.0);
+        assert_eq!(comparison.machine_slowdown, None);
+        assert_eq!(
+            verdict_of(&comparison, names::LIVE_LATENCY_P99),
+            Verdict::Worse
+        );
+        assert!(
+            comparison
+                .changes
+                .iter()
+                .all(|c| c.for_the_machine.is_none())
+        );
+        assert!(!comparison.to_table().contains("naive loop's CPU per event"));
     }
 
     #[test]
@@ -544,10 +631,17 @@ mod tests {
 
     #[test]
     fn an_unknown_figure_is_compared_by_its_unit() {
-        let before = report(&[], &[("a_new_latency_ms", 10.0, "ms")]);
-        let after = report(&[], &[("a_new_latency_ms", 20.0, "ms")]);
+        let before = report(
+            &[],
+            &[("a_new_size_mib", 10.0, "MiB"), ("a_new_rate", 1.0, "x/s")],
+        );
+        let after = report(
+            &[],
+            &[("a_new_size_mib", 20.0, "MiB"), ("a_new_rate", 9.0, "x/s")],
+        );
         let comparison = Comparison::between(&before, &after, 10.0);
-        assert_eq!(verdict_of(&comparison, "a_new_latency_ms"), Verdict::Worse);
+        assert_eq!(verdict_of(&comparison, "a_new_size_mib"), Verdict::Worse);
+        assert_eq!(verdict_of(&comparison, "a_new_rate"), Verdict::Context);
     }
 
     #[test]
