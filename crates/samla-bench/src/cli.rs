@@ -343,13 +343,9 @@ pub async fn command(args: BenchArgs, launch: ProjectorLaunch<'_>) -> Result<(),
         Some(path) => write(path, text)?,
         None => print!("{text}"),
     }
-    match report
-        .comparison
-        .as_ref()
-        .and_then(Comparison::worse_summary)
-    {
-        Some(summary) if args.fail_on_worse => Err(BenchError::Worse(summary)),
-        _ => Ok(()),
+    match &report.comparison {
+        Some(comparison) => comparison.fail_if_worse(args.fail_on_worse),
+        None => Ok(()),
     }
 }
 
@@ -366,10 +362,7 @@ fn compare_reports(args: &CompareArgs) -> Result<(), BenchError> {
     } else {
         print!("{}", comparison.to_table());
     }
-    match comparison.worse_summary() {
-        Some(summary) if args.fail_on_worse => Err(BenchError::Worse(summary)),
-        _ => Ok(()),
-    }
+    comparison.fail_if_worse(args.fail_on_worse)
 }
 
 /// A tolerance is a percentage of 0 or more.

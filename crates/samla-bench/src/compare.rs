@@ -238,6 +238,14 @@ impl Comparison {
             .filter(|change| change.verdict == Verdict::Worse)
     }
 
+    /// `--fail-on-worse`: the error naming what got worse, if anything did.
+    pub fn fail_if_worse(&self, fail_on_worse: bool) -> Result<(), BenchError> {
+        match self.worse_summary() {
+            Some(summary) if fail_on_worse => Err(BenchError::Worse(summary)),
+            _ => Ok(()),
+        }
+    }
+
     /// `2 worse beyond 10 %: rebuild_vs_naive_loop 0.648 → 0.5 (-22.8 %), …`, or `None`.
     pub fn worse_summary(&self) -> Option<String> {
         let worse: Vec<String> = self
@@ -388,15 +396,11 @@ fn judge(
 ) -> Change {
     let change = (before != 0.0).then(|| (after - before) / before.abs());
     // From zero, any rise is beyond every tolerance.
-    let moved = if before != 0.0 {
-        (after - before) / before.abs()
-    } else if after > before {
-        f64::INFINITY
-    } else if after < before {
-        f64::NEG_INFINITY
-    } else {
-        0.0
-    };
+    let moved = change.unwrap_or(match after.total_cmp(&before) {
+        std::cmp::Ordering::Greater => f64::INFINITY,
+        std::cmp::Ordering::Less => f64::NEG_INFINITY,
+        std::cmp::Ordering::Equal => 0.0,
+    });
     let verdict = match better {
         Better::Neither => Verdict::Context,
         _ if moved.abs() <= tolerance => Verdict::Same,
