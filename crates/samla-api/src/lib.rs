@@ -113,9 +113,15 @@ pub async fn run(
     };
     let signal = {
         let stop = Arc::clone(&stop);
+        let query = state.query.clone();
         tokio::spawn(async move {
             shutdown.await;
             stop.send_replace(true);
+            // Live streams never end by themselves: the graceful shutdown would wait for
+            // every open dashboard to go away.
+            if let Some(query) = query {
+                query.close_streams();
+            }
         })
     };
     let http = listener.map(|listener| {

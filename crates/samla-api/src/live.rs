@@ -29,7 +29,8 @@ use crate::query::{Caller, QueryError, QueryState, event_json, timeline_item, vi
 /// Each event has `id:` its log sequence, `event: applied` and as `data:` a
 /// `TimelineEvent` (the event with its one-line summary). Keep-alive comments every 15 s.
 /// Reconnect with `Last-Event-ID` (an `EventSource` does) to resume without gap or
-/// duplicate; the stream also ends, to be resumed that way, when the client cannot keep up.
+/// duplicate; the stream also ends, to be resumed that way, when the client cannot keep up
+/// and when the server stops.
 #[utoipa::path(
     get,
     path = "/v1/incidents/{incident}/live",
@@ -82,7 +83,8 @@ fn sse_event(seq: u64, data: &serde_json::Value) -> Event {
         .data(data.to_string())
 }
 
-/// Replays from the log, then forwards live notices, until the client goes away.
+/// Replays from the log, then forwards live notices, until the client goes away (noticed
+/// at once, also while no notice comes) or the server stops.
 ///
 /// When what the viewer may see changes (it joins the incident, a restricted group
 /// grows), events folded before the notice that shows the change may have become visible
@@ -98,6 +100,7 @@ async fn feed(
 ) {
     // Subscribe first, so nothing applied during the replay is missed.
     let mut notices = state.projector.subscribe();
+    let mut closing = state.streams_closing();
     let (mut visible, backlog) = state.projector.read(|m| {
         let visible = VisibleSlices::new(m, &scope, &viewer);
         let backlog = m
@@ -109,8 +112,22 @@ async fn feed(
     if !send_from_log(&state, &viewer, backlog, &sender, &mut last_sent).await {
         return;
     }
+    let closed = async move {
+        // An error means the state is gone, which also means close.
+        let _ = closing.wait_for(|closing| *closing).await;
+    };
+    let mut closed = std::pin::pin!(closed);
     loop {
-        let notice = match notices.recv().await {
+        // A client that went away ends the feed at once, not at the next notice for its
+        // incident: on a quiet incident that may never come, and the feed would hold the
+        // read side (and its store) open for as long as the server runs. A stopping
+        // server ends it too: the stream's end lets the connection close.
+        let received = tokio::select! {
+            received = notices.recv() => received,
+            () = sender.closed() => return,
+            () = &mut closed => return,
+        };
+        let notice = match received {
             Ok(notice) => notice,
             Err(RecvError::Lagged(missed)) => {
                 // Too slow to follow live: end the stream; the client resumes from its
@@ -153,8 +170,8 @@ async fn feed(
 }
 
 /// Sends the events at `seqs` (ascending), read from the log. `false` when the stream
-/// should end: the client went away, or the log could not be read (the client reconnects
-/// with Last-Event-ID and resumes).
+/// should end: the client went away, the server is stopping, or the log could not be read
+/// (the client reconnects with Last-Event-ID and resumes).
 async fn send_from_log(
     state: &QueryState,
     viewer: &Viewer,
@@ -162,7 +179,11 @@ async fn send_from_log(
     sender: &mpsc::Sender<Event>,
     last_sent: &mut u64,
 ) -> bool {
+    let closing = state.streams_closing();
     for seq in seqs {
+        if *closing.borrow() {
+            return false;
+        }
         match timeline_item(&state.log, seq, viewer).await {
             Ok(Some(item)) => {
                 if sender.send(sse_event(seq, &item)).await.is_err() {

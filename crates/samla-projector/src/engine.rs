@@ -215,6 +215,11 @@ impl Projector {
         self.notices.subscribe()
     }
 
+    /// How many receivers of change notices are open: one per live stream being served.
+    pub fn subscribers(&self) -> usize {
+        self.notices.receiver_count()
+    }
+
     /// Waits until the read models applied `seq` (or `deadline` passes); returns whether
     /// they did. For "read your own write" without sleeping.
     pub async fn wait_for_seq(&self, seq: u64, deadline: Duration) -> bool {

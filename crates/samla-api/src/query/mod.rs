@@ -68,6 +68,9 @@ pub struct QueryState {
     /// The log's hash chain as far as it was last asked for (`GET /v1/chain` extends it
     /// to the head): computed from the stream, never from the read models.
     pub chain: Arc<tokio::sync::Mutex<Chain>>,
+    /// Set when the server stops ([`QueryState::close_streams`]): every live stream ends,
+    /// so a dashboard left open does not hold the HTTP door's graceful shutdown forever.
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl QueryState {
@@ -87,7 +90,19 @@ impl QueryState {
             tokens,
             replayer,
             chain: Arc::default(),
+            closing: Arc::new(tokio::sync::watch::Sender::new(false)),
         })
+    }
+
+    /// Ends every live stream, now and any opened after: the server is stopping. A client
+    /// resumes with `Last-Event-ID` once a server answers again.
+    pub fn close_streams(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Whether the live streams are closing, to watch.
+    pub(crate) fn streams_closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 }
 

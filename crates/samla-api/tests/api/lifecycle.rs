@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use proto_events::{Kind, codec};
 use samla_api::nats_permissions::{NatsCredential, NatsPermissions, OrgUser};
+use samla_api::query::QueryState;
 use samla_api::tokens::{Principal, SharedTokens, TokenKind, TokenStore, hash_token, tokens_path};
 use samla_api::{AppState, run};
+use samla_projector::engine::{self, EngineConfig, Projector};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -33,6 +35,92 @@ async fn http_post(address: std::net::SocketAddr, token: &str, body: &str) -> (u
         .unwrap_or_else(|| panic!("no status in {response:?}"));
     let (_, body) = response.split_once("\r\n\r\n").expect("headers end");
     (status, serde_json::from_str(body).expect("JSON body"))
+}
+
+/// A live stream left open (a dashboard on a wall screen) does not hold the server up: on
+/// the signal every live stream ends, so the HTTP door's graceful shutdown completes and
+/// `run` returns. Before, `samla up` waited on Ctrl-C for as long as a dashboard was open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_stops_while_a_live_stream_is_open() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let gateway = gateway(test_config()).await;
+    let projector = Projector::new();
+    let (stop_projector, projector_stopped) = tokio::sync::watch::channel(false);
+    let engine = tokio::spawn(engine::run(
+        projector.clone(),
+        gateway.log.clone(),
+        EngineConfig::new(folder.path()),
+        projector_stopped,
+    ));
+    let tokens = SharedTokens::fixed(fixture().tokens.clone());
+    let state = AppState {
+        ingest: gateway.service.clone(),
+        tokens: tokens.clone(),
+        query: Some(
+            QueryState::new(
+                projector.clone(),
+                gateway.log.clone(),
+                tokens,
+                folder.path().join("replay"),
+            )
+            .expect("open the replay folder"),
+        ),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(run(state, Some(listener), None, async move {
+        let _ = stopped.await;
+    }));
+
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let request = format!(
+        "GET /v1/incidents/t-live-open/live HTTP/1.1\r\nhost: samla\r\n\
+         authorization: Bearer {}\r\n\r\n",
+        fixture().org_tokens["alfa"]
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut head = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+        let read = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut buffer))
+            .await
+            .expect("the stream answers")
+            .expect("read");
+        assert!(read > 0, "closed before answering: {head:?}");
+        head.extend_from_slice(&buffer[..read]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    // The feed runs once it follows the notices.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while projector.subscribers() == 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(projector.subscribers(), 1, "the live feed is running");
+
+    stop.send(()).expect("run is running");
+    tokio::time::timeout(Duration::from_secs(30), server)
+        .await
+        .expect("run returns with a live stream open")
+        .expect("join")
+        .expect("run ends cleanly");
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut rest))
+        .await
+        .expect("the live stream ended")
+        .expect("read to the end");
+    assert_eq!(projector.subscribers(), 0, "no feed is left behind");
+
+    stop_projector.send_replace(true);
+    engine
+        .await
+        .expect("projector task")
+        .expect("projector stops cleanly");
 }
 
 #[tokio::test]

@@ -24,6 +24,7 @@ use crate::common::{
 /// A gateway with a projector in the same process, on its own read-model folder.
 pub struct ReadSide {
     pub router: Router,
+    pub projector: Projector,
     stop: watch::Sender<bool>,
     service: tokio::task::JoinHandle<Result<(), samla_projector::ProjectorError>>,
 }
@@ -44,7 +45,7 @@ pub async fn read_side(folder: &std::path::Path) -> ReadSide {
         tokens: tokens.clone(),
         query: Some(
             QueryState::new(
-                projector,
+                projector.clone(),
                 gateway.log.clone(),
                 tokens,
                 folder.join("replay"),
@@ -54,6 +55,7 @@ pub async fn read_side(folder: &std::path::Path) -> ReadSide {
     };
     ReadSide {
         router: app(state),
+        projector,
         stop,
         service,
     }
@@ -184,6 +186,11 @@ async fn live_connect(
 /// The sequences of the next `until` events of a live stream (fewer if the deadline
 /// passes), in order.
 async fn live_collect(mut body: Body, until: usize) -> Vec<u64> {
+    live_collect_from(&mut body, until).await
+}
+
+/// [`live_collect`] on a body the caller keeps, to leave the stream open after.
+async fn live_collect_from(body: &mut Body, until: usize) -> Vec<u64> {
     let mut text = String::new();
     let mut seqs = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -397,6 +404,39 @@ async fn the_live_stream_resumes_without_gap_or_duplicate_across_a_restart() {
     assert_eq!(
         resumed, later,
         "exactly the three events after Last-Event-ID"
+    );
+    side.shut().await;
+}
+
+/// A client that leaves a live stream ends its feed at once, though its incident stays
+/// quiet: before, the feed noticed only when the next event for the incident came to be
+/// sent, and kept the read side open until then (for a quiet incident, until the server
+/// stopped, where dropping the last handle of the store at runtime shutdown could hang).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_feed_ends_when_its_client_leaves_a_quiet_incident() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let side = read_side(folder.path()).await;
+    let incident = "live-leave";
+    let joined_seq = post_one(&side.router, "charlie", &joined(incident, "charlie")).await;
+    assert_eq!(side.projector.subscribers(), 0, "no stream yet");
+    let mut body = live_connect(&side.router, "charlie", incident, Some(0)).await;
+    let seen = live_collect_from(&mut body, 1).await;
+    assert_eq!(seen, vec![joined_seq]);
+    assert_eq!(
+        side.projector.subscribers(),
+        1,
+        "the feed follows the notices"
+    );
+
+    drop(body);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while side.projector.subscribers() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        side.projector.subscribers(),
+        0,
+        "the feed ended when its client left, with no event after"
     );
     side.shut().await;
 }
