@@ -7,10 +7,9 @@
 use samla_bench::report::{FIGURES, RATIOS, names};
 use samla_bench::{BenchOptions, ProjectorCommand};
 
-/// The allocator of Samla's binaries, which the fold's memory figures read their counts
-/// from.
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+// The allocator of Samla's binaries, which the fold's memory figures read their counts
+// from.
+samla_projector::samla_allocator!();
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tiny_run_reports_every_figure() {

@@ -21,9 +21,11 @@
 //! - [`views`]: what a viewer sees, merged from the slices it may see, with `now`.
 //! - [`store`]: the key-value trait, sled and memory implementations, the digest.
 //! - [`engine`]: the service loop — pull, decode, fold, write; rebuild; change notices.
+//! - [`allocator`]: jemalloc and its options, for every Samla binary.
 //! - [`replay`]: the picture as known or as happened at any point (after-action review),
 //!   with verified snapshots on disk and an occurred-time index.
 
+pub mod allocator;
 pub mod engine;
 pub mod error;
 pub mod folder;

@@ -6,12 +6,8 @@ use clap::Parser;
 use samla_bench::BenchArgs;
 use samla_bench::cli::ProjectorLaunch;
 
-/// jemalloc instead of the system allocator: the fold makes and drops many small rows on
-/// several threads, and on the rebuild jemalloc took a quarter less CPU an event and less
-/// peak memory than glibc's malloc (BENCHMARKS.md). Every Samla binary uses it, so the
-/// bench's baselines and Samla's own code run on the same allocator.
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+// jemalloc with Samla's options (see `samla_projector::allocator`).
+samla_projector::samla_allocator!();
 
 /// Benchmarks Samla: the log's baselines, ingest through the gateway (NATS, HTTP, group
 /// commit), live latency, the projector's rebuild and as-of queries, in one run.
