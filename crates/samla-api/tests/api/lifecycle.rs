@@ -6,10 +6,8 @@ use std::time::Duration;
 
 use proto_events::{Kind, codec};
 use samla_api::nats_permissions::{NatsCredential, NatsPermissions, OrgUser};
-use samla_api::query::QueryState;
 use samla_api::tokens::{Principal, SharedTokens, TokenKind, TokenStore, hash_token, tokens_path};
 use samla_api::{AppState, run};
-use samla_projector::engine::{self, EngineConfig, Projector};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -43,29 +41,9 @@ async fn http_post(address: std::net::SocketAddr, token: &str, body: &str) -> (u
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_stops_while_a_live_stream_is_open() {
     let folder = tempfile::tempdir().expect("tempdir");
-    let gateway = gateway(test_config()).await;
-    let projector = Projector::new();
-    let (stop_projector, projector_stopped) = tokio::sync::watch::channel(false);
-    let engine = tokio::spawn(engine::run(
-        projector.clone(),
-        gateway.log.clone(),
-        EngineConfig::new(folder.path()),
-        projector_stopped,
-    ));
-    let tokens = SharedTokens::fixed(fixture().tokens.clone());
-    let state = AppState {
-        ingest: gateway.service.clone(),
-        tokens: tokens.clone(),
-        query: Some(
-            QueryState::new(
-                projector.clone(),
-                gateway.log.clone(),
-                tokens,
-                folder.path().join("replay"),
-            )
-            .expect("open the replay folder"),
-        ),
-    };
+    let side = crate::read_side::read_side(folder.path()).await;
+    let projector = side.projector.clone();
+    let state = side.state.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -116,11 +94,7 @@ async fn run_stops_while_a_live_stream_is_open() {
         .expect("read to the end");
     assert_eq!(projector.subscribers(), 0, "no feed is left behind");
 
-    stop_projector.send_replace(true);
-    engine
-        .await
-        .expect("projector task")
-        .expect("projector stops cleanly");
+    side.shut().await;
 }
 
 #[tokio::test]

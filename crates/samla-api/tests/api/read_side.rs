@@ -24,6 +24,8 @@ use crate::common::{
 /// A gateway with a projector in the same process, on its own read-model folder.
 pub struct ReadSide {
     pub router: Router,
+    /// What the router serves, for `samla_api::run` over a real socket.
+    pub state: AppState,
     pub projector: Projector,
     stop: watch::Sender<bool>,
     service: tokio::task::JoinHandle<Result<(), samla_projector::ProjectorError>>,
@@ -54,7 +56,8 @@ pub async fn read_side(folder: &std::path::Path) -> ReadSide {
         ),
     };
     ReadSide {
-        router: app(state),
+        router: app(state.clone()),
+        state,
         projector,
         stop,
         service,
