@@ -9,7 +9,7 @@
 //! writes run on whichever blocking thread is free, and sled has threads of its own, so
 //! with many arenas the write's memory was spread over several of them, each keeping its
 //! own free pages. On the rebuild of 1,000,000 events at `--resident-rows 0` one arena
-//! peaked at 193–207 MiB against 232–248 MiB, at the same speed (BENCHMARKS.md). The
+//! peaked at 193–219 MiB against 232–248 MiB, at the same speed (BENCHMARKS.md). The
 //! environment (`_RJEM_MALLOC_CONF`) still overrides it, for experiments.
 //!
 //! A binary sets both with [`crate::samla_allocator!`] at its top level.

@@ -596,7 +596,7 @@ async fn apply_prepared(
     };
     let fetched = fetch(log, wanted).await?;
     // Nobody listening (a rebuild, a headless projector): no copies for nobody.
-    let listening = projector.notices.receiver_count() > 0;
+    let listening = projector.subscribers() > 0;
     let events: Vec<ChangedEvent> = prepared
         .iter()
         .filter(|_| listening)

@@ -75,11 +75,11 @@ async fn run_stops_while_a_live_stream_is_open() {
     let head = String::from_utf8_lossy(&head).into_owned();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     // The feed runs once it follows the notices.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while projector.subscribers() == 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert_eq!(projector.subscribers(), 1, "the live feed is running");
+    assert_eq!(
+        crate::read_side::settled_subscribers(&projector, |count| count > 0).await,
+        1,
+        "the live feed is running"
+    );
 
     stop.send(()).expect("run is running");
     tokio::time::timeout(Duration::from_secs(30), server)

@@ -164,6 +164,16 @@ async fn live(
     live_collect(body, until).await
 }
 
+/// The projector's count of live feeds once `settled` holds for it, or after 10 s: feeds
+/// start and end on tasks of their own, a moment after their connection does.
+pub async fn settled_subscribers(projector: &Projector, settled: impl Fn(usize) -> bool) -> usize {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !settled(projector.subscribers()) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    projector.subscribers()
+}
+
 /// Opens the live stream: its body once the stream answered.
 async fn live_connect(
     router: &Router,
@@ -432,12 +442,8 @@ async fn a_live_feed_ends_when_its_client_leaves_a_quiet_incident() {
     );
 
     drop(body);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while side.projector.subscribers() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
     assert_eq!(
-        side.projector.subscribers(),
+        settled_subscribers(&side.projector, |count| count == 0).await,
         0,
         "the feed ended when its client left, with no event after"
     );
