@@ -30,6 +30,8 @@ pub struct ProjectorArgs {
     #[arg(long)]
     pub write_every: Option<usize>,
     #[arg(long)]
+    pub write_rows: Option<usize>,
+    #[arg(long)]
     pub progress: bool,
 }
 
@@ -42,6 +44,9 @@ pub fn engine_config(args: &ProjectorArgs) -> EngineConfig {
     }
     if let Some(write_every) = args.write_every {
         config.write_every = write_every.max(1);
+    }
+    if let Some(write_rows) = args.write_rows {
+        config.write_rows = write_rows.max(1);
     }
     config
 }

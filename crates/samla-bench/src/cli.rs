@@ -105,6 +105,12 @@ pub struct BenchArgs {
     /// projector's, 50,000].
     #[arg(long, value_name = "EVENTS")]
     pub write_every: Option<usize>,
+    /// While behind the head, the most rows the projector changes between two writes
+    /// (passed to the projector, also used by the "taken apart" steps) [default: the
+    /// projector's]. Lower holds less memory on a large crisis and writes busy rows more
+    /// often.
+    #[arg(long, value_name = "ROWS")]
+    pub write_rows: Option<usize>,
     /// The projector binary [default: $SAMLA_PROJECTOR_BIN; for samla-bench,
     /// `samla-projector` beside it; else this binary's own hidden `projector` subcommand —
     /// the same engine].
@@ -294,6 +300,9 @@ impl BenchArgs {
         }
         if let Some(write_every) = self.write_every {
             options.write_every = write_every;
+        }
+        if let Some(write_rows) = self.write_rows {
+            options.write_rows = write_rows;
         }
         options.perf = self.perf.clone().map(|output| PerfRecord {
             output,

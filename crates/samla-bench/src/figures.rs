@@ -475,7 +475,7 @@ pub const FIGURES: &[FigureInfo] = &[
         unit: "ns/event",
         stage: true,
         target: None,
-        meaning: "Folder::drain_changes: encoding the changed rows, id index and checkpoint, once per EngineConfig::write_every events (as the engine behind the head).",
+        meaning: "Folder::drain_changes: encoding the changed rows, id index and checkpoint, once per EngineConfig::write_every events or EngineConfig::write_rows changed rows (as the engine behind the head).",
     },
     FigureInfo {
         name: names::STAGE_WRITE,

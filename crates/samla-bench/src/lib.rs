@@ -129,10 +129,11 @@ pub struct BenchOptions {
     /// Events per projector batch, also used by the naive loop (the projector's default).
     pub batch_max: usize,
     /// The projector's budget of rows kept in memory after a write, and the most events
-    /// it folds between two writes while behind the head (the projector's defaults); the
-    /// "taken apart" steps use them too.
+    /// it folds and rows it changes between two writes while behind the head (the
+    /// projector's defaults); the "taken apart" steps use them too.
     pub resident_rows: usize,
     pub write_every: usize,
+    pub write_rows: usize,
     pub projector: ProjectorCommand,
     /// Record a perf profile of the projector during the last rebuild.
     pub perf: Option<PerfRecord>,
@@ -172,6 +173,7 @@ impl BenchOptions {
             batch_max: engine.batch_max,
             resident_rows: engine.resident_rows,
             write_every: engine.write_every,
+            write_rows: engine.write_rows,
             projector,
             perf: None,
             stages: true,
@@ -281,6 +283,11 @@ impl BenchOptions {
         if self.write_every == 0 {
             return Err(BenchError::InvalidOptions(
                 "--write-every must be at least 1 (events folded between two writes)".to_owned(),
+            ));
+        }
+        if self.write_rows == 0 {
+            return Err(BenchError::InvalidOptions(
+                "--write-rows must be at least 1 (rows changed between two writes)".to_owned(),
             ));
         }
         Ok(())

@@ -161,6 +161,8 @@ pub(crate) fn tuning_args(options: &crate::BenchOptions) -> Vec<String> {
         options.resident_rows.to_string(),
         "--write-every".to_owned(),
         options.write_every.to_string(),
+        "--write-rows".to_owned(),
+        options.write_rows.to_string(),
     ]
 }
 
@@ -437,6 +439,7 @@ mod tests {
         options.batch_max = 123;
         options.resident_rows = 0;
         options.write_every = 4_567;
+        options.write_rows = 8_901;
         let mut argv: Vec<String> = ["samla-bench", "projector", "--data-dir", "d"]
             .map(str::to_owned)
             .to_vec();
@@ -449,8 +452,13 @@ mod tests {
             .expect("the projector subcommand");
         let config = crate::child::engine_config(&args);
         assert_eq!(
-            (config.batch_max, config.resident_rows, config.write_every),
-            (123, 0, 4_567)
+            (
+                config.batch_max,
+                config.resident_rows,
+                config.write_every,
+                config.write_rows
+            ),
+            (123, 0, 4_567, 8_901)
         );
     }
 

@@ -74,6 +74,8 @@ pub struct Workload {
     pub resident_rows: u64,
     /// While behind the head, the most events the projector folds between two writes.
     pub write_every: u64,
+    /// While behind the head, the most rows the projector changes between two writes.
+    pub write_rows: u64,
     /// Which program ran as the projector process.
     pub projector: String,
     /// The groups measured (see `--only`, `--skip`).
@@ -164,7 +166,7 @@ impl Report {
             out,
             "Workload: {} events of the generated crisis ({} kinds, MessagePack {}..{} bytes, mean {}); \
              {} per durable sample; {} repeats; ack window {}; batches of {}; projector: {} \
-             (resident rows {}, a write every {} events behind the head)",
+             (resident rows {}, a write every {} events or {} changed rows behind the head)",
             workload.events,
             workload.kinds,
             workload.min_event_bytes,
@@ -177,6 +179,7 @@ impl Report {
             workload.projector,
             workload.resident_rows,
             workload.write_every,
+            workload.write_rows,
         );
         let _ = writeln!(
             out,

@@ -318,6 +318,7 @@ fn describe_workload(
         batch_max: options.batch_max as u64,
         resident_rows: options.resident_rows as u64,
         write_every: options.write_every as u64,
+        write_rows: options.write_rows as u64,
         projector: options.projector.describe(),
         groups: options.groups.iter().map(|g| g.name().to_owned()).collect(),
         ingest_events: options.ingest_events() as u64,

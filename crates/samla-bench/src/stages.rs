@@ -1,8 +1,8 @@
 //! The rebuild taken apart: the engine's steps run one after another in this process, with
 //! the projector's own public pieces, each timed alone — so a slow rebuild says where its
 //! time goes. Per batch of `batch_max` events, as `samla_projector::engine` does it behind
-//! the head (steps 5 and 6 once per `EngineConfig::write_every` events, as the engine
-//! coalesces its writes then):
+//! the head (steps 5 and 6 once per `EngineConfig::write_every` events or
+//! `EngineConfig::write_rows` changed rows, as the engine coalesces its writes then):
 //!
 //! 1. **read**: the next events from `samla_log::Log::read` (the projector's reader);
 //! 2. **prepare**: `samla_projector::prepare` — decode, validate (with the personal-data
@@ -163,7 +163,10 @@ pub(crate) async fn rebuild_stages(
         sample.fold += started.elapsed();
         done += raws.len() as u64;
         unwritten += raws.len();
-        if unwritten < write_every && done < last_seq {
+        if unwritten < write_every
+            && building.models.changed_rows() < options.write_rows
+            && done < last_seq
+        {
             progress.tick_now(done);
             continue;
         }

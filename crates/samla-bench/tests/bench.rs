@@ -153,8 +153,18 @@ async fn the_budget_and_write_window_reach_the_projector() {
         "the error names the flag: {refused}"
     );
 
-    options.resident_rows = 0;
     options.write_every = 500;
+    options.write_rows = 0;
+    let refused = samla_bench::run(&options)
+        .await
+        .expect_err("a row window of 0 is refused");
+    assert!(
+        refused.to_string().contains("--write-rows"),
+        "the error names the flag: {refused}"
+    );
+
+    options.resident_rows = 0;
+    options.write_rows = 700;
     let report = samla_bench::run(&options)
         .await
         .expect("the benchmark runs");
@@ -162,6 +172,7 @@ async fn the_budget_and_write_window_reach_the_projector() {
         serde_json::from_str(&report.to_json()).expect("the report is JSON");
     assert_eq!(json["workload"]["resident_rows"], 0);
     assert_eq!(json["workload"]["write_every"], 500);
+    assert_eq!(json["workload"]["write_rows"], 700);
     let median = |name: &str| json["results"][name]["median"].as_f64().unwrap_or(0.0);
     assert!(
         median(names::ROWS_READ) > 0.0,

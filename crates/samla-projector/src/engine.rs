@@ -9,7 +9,8 @@
 //! batches fold (writes stay in order: each waits for the one before). At the head the
 //! changes of [`EngineConfig::head_write_delay`] are written together; behind it
 //! (catching up, rebuilding) writes are coalesced over [`EngineConfig::write_every`]
-//! events, so a busy row is encoded and written once, and a rebuild prepares the next
+//! events or [`EngineConfig::write_rows`] changed rows, so a busy row is encoded and
+//! written once, and a rebuild prepares the next
 //! batch on another thread while folding this one (see `engine/rebuild.rs`). Change
 //! notices copy envelopes only when someone listens.
 //! Readers (the API) read the in-memory models through [`Projector::read`]; sled is what
@@ -41,6 +42,13 @@ mod rebuild;
 use rebuild::{Writing, fetch, finish, rebuild};
 
 const CURRENT_FILE: &str = "CURRENT";
+
+/// [`EngineConfig::write_every`] by default.
+pub const WRITE_EVERY: usize = 50_000;
+/// [`EngineConfig::write_rows`] by default.
+pub const WRITE_ROWS: usize = 4_000;
+/// [`EngineConfig::resident_rows`] by default.
+pub const RESIDENT_ROWS: usize = 25_000;
 const FOLD_KEY: &[u8] = b"meta/fold";
 const IDENTITY_KEY: &[u8] = b"meta/log_identity";
 
@@ -55,6 +63,12 @@ pub struct EngineConfig {
     /// two writes. Many events touch the same rows, so writing less often writes (and
     /// encodes) each row once for many events. At the head every batch is written.
     pub write_every: usize,
+    /// While behind the head, the most rows changed between two writes. Rows changed
+    /// since the last write stay in memory until it, and sled holds every tree node a
+    /// write replaces until the write ends, so this bounds a catch-up's memory where
+    /// events touch many rows each (a large crisis), while `write_every` bounds it where
+    /// they touch the same few.
+    pub write_rows: usize,
     /// While behind the head, the longest time between two writes.
     pub write_interval: Duration,
     /// At the head, how long folded changes may wait to be written, so that the events
@@ -77,11 +91,20 @@ impl EngineConfig {
         Self {
             data_dir: data_dir.into(),
             batch_max: 2000,
-            write_every: 50_000,
+            write_every: WRITE_EVERY,
+            write_rows: WRITE_ROWS,
             write_interval: Duration::from_secs(2),
             head_write_delay: Duration::from_millis(100),
-            resident_rows: 100_000,
+            resident_rows: RESIDENT_ROWS,
         }
+    }
+
+    /// Behind the head: whether the changes folded since the last write are due to be
+    /// written, after `events` events that changed `changed_rows` rows in `since`.
+    fn coalesced_write_due(&self, events: usize, changed_rows: usize, since: Duration) -> bool {
+        events >= self.write_every
+            || changed_rows >= self.write_rows
+            || since >= self.write_interval
     }
 }
 
@@ -520,9 +543,10 @@ async fn follow(
             }
         }
         unwritten += prepared.len();
-        if let Err(error) = apply_prepared(projector, log, prepared).await {
-            break Err(error);
-        }
+        let changed_rows = match apply_prepared(projector, log, prepared).await {
+            Ok(changed_rows) => changed_rows,
+            Err(error) => break Err(error),
+        };
         // At the head, writes wait at most the head delay; behind it, they are coalesced
         // over more events (see `rebuild`). Each is one atomic batch with its checkpoint.
         // Behind means more than a batch behind the last head seen (refreshed every 500
@@ -533,8 +557,7 @@ async fn follow(
         let at_head = projector.metrics.head_seq.load(Ordering::Relaxed)
             <= projector.applied_seq() + config.batch_max as u64;
         if (at_head && receiver.is_empty() && since_write >= config.head_write_delay)
-            || unwritten >= config.write_every
-            || since_write >= config.write_interval
+            || config.coalesced_write_due(unwritten, changed_rows, since_write)
         {
             if let Err(error) =
                 write_pending(projector, store, config.resident_rows, &mut writing).await
@@ -584,12 +607,13 @@ async fn write_pending(
     Ok(())
 }
 
-/// Folds one prepared batch, then publishes its notice; the caller writes it.
+/// Folds one prepared batch, then publishes its notice; the caller writes it. Returns the
+/// rows changed since the last write.
 async fn apply_prepared(
     projector: &Projector,
     log: &Log,
     prepared: Vec<Prepared>,
-) -> Result<(), ProjectorError> {
+) -> Result<usize, ProjectorError> {
     let wanted = {
         let shared = projector.shared.read().unwrap_or_else(|p| p.into_inner());
         shared.folder.wanted(&prepared)
@@ -614,14 +638,14 @@ async fn apply_prepared(
             Prepared::Quarantined(_) => None,
         })
         .collect();
-    let (outcome, head) = {
+    let (outcome, head, changed_rows) = {
         let mut shared = projector.shared.write().unwrap_or_else(|p| p.into_inner());
         let outcome = shared.folder.apply_batch(prepared, &fetched);
         if let Some(fault) = shared.folder.models.fault() {
             return Err(unreadable(fault));
         }
         let head = projector.metrics.head_seq.load(Ordering::Relaxed);
-        (outcome, head)
+        (outcome, head, shared.folder.models.changed_rows())
     };
     let state = if outcome.last_seq >= head {
         ReadyState::Ready
@@ -661,7 +685,7 @@ async fn apply_prepared(
         applied_seq: outcome.last_seq,
         events,
     });
-    Ok(())
+    Ok(changed_rows)
 }
 
 /// A backed row could not be read while folding: the fold may have taken it as missing,
@@ -694,5 +718,26 @@ pub async fn catch_up_and_digest(
     match store {
         Some(store) if reached || head == 0 => Ok((store.digest()?, store.checkpoint()?)),
         _ => Err(ProjectorError::Stopped),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_catch_up_writes_after_its_events_its_changed_rows_or_its_interval() {
+        let mut config = EngineConfig::new("unused");
+        config.write_every = 1_000;
+        config.write_rows = 300;
+        config.write_interval = Duration::from_secs(2);
+        let soon = Duration::from_millis(10);
+        assert!(!config.coalesced_write_due(999, 299, soon));
+        assert!(config.coalesced_write_due(1_000, 10, soon), "events");
+        assert!(config.coalesced_write_due(20, 300, soon), "changed rows");
+        assert!(
+            config.coalesced_write_due(1, 1, Duration::from_secs(2)),
+            "interval"
+        );
     }
 }

@@ -142,6 +142,8 @@ pub trait TrackedTable {
     fn evict(&mut self) {}
     /// Rows held in memory.
     fn resident(&self) -> usize;
+    /// Rows changed since the last drain: what the next write will encode.
+    fn changed(&self) -> usize;
     /// Backed: rows held in memory that an eviction could let go (0 for a table kept
     /// whole in memory).
     fn evictable(&self) -> usize {
@@ -697,6 +699,10 @@ impl<K: TableKey, V: DeserializeOwned + Clone> TrackedTable for Table<K, V> {
 
     fn resident(&self) -> usize {
         self.rows.len()
+    }
+
+    fn changed(&self) -> usize {
+        self.changed.len()
     }
 
     fn evictable(&self) -> usize {

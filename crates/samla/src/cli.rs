@@ -333,10 +333,20 @@ pub struct ProjectorArgs {
     #[arg(
         long,
         env = "SAMLA_PROJECTOR_RESIDENT_ROWS",
-        default_value_t = 100_000,
+        default_value_t = samla_projector::engine::RESIDENT_ROWS,
         value_name = "ROWS"
     )]
     pub resident_rows: usize,
+    /// While catching up, the most rows changed between two writes to disk. They stay in
+    /// memory until written, and sled holds what a write replaces until it ends: lower
+    /// holds less memory on a large crisis and writes busy rows more often.
+    #[arg(
+        long,
+        env = "SAMLA_PROJECTOR_WRITE_ROWS",
+        default_value_t = samla_projector::engine::WRITE_ROWS,
+        value_name = "ROWS"
+    )]
+    pub write_rows: usize,
     /// Print results as JSON.
     #[arg(long)]
     pub json: bool,

@@ -201,6 +201,7 @@ pub async fn projector(args: ProjectorArgs) -> CliResult {
     .await?;
     let mut config = EngineConfig::new(&args.data_dir);
     config.resident_rows = args.resident_rows;
+    config.write_rows = args.write_rows.max(1);
     if args.digest_at_head {
         let (digest, checkpoint) = engine::catch_up_and_digest(log, config)
             .await

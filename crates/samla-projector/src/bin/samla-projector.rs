@@ -34,12 +34,16 @@ struct Arguments {
     #[arg(long, default_value_t = 2000)]
     batch_max: usize,
     /// While behind the head, the most events folded between two writes to disk.
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, default_value_t = engine::WRITE_EVERY)]
     write_every: usize,
+    /// While behind the head, the most rows changed between two writes to disk: bounds
+    /// the memory of a catch-up whose events touch many rows.
+    #[arg(long, default_value_t = engine::WRITE_ROWS)]
+    write_rows: usize,
     /// Rows the projector may keep in memory after a write (changed rows stay anyway);
     /// beyond it, rows already on disk leave memory and are read back when touched. Lower
     /// holds less memory on a large crisis and folds it slower.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = engine::RESIDENT_ROWS)]
     resident_rows: usize,
     /// Print `applied <seq>` on stdout after every batch (for tests and scripts).
     #[arg(long)]
@@ -62,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
     let mut config = EngineConfig::new(arguments.data_dir);
     config.batch_max = arguments.batch_max.max(1);
     config.write_every = arguments.write_every.max(1);
+    config.write_rows = arguments.write_rows.max(1);
     config.resident_rows = arguments.resident_rows;
     if arguments.digest_at_head {
         let (digest, checkpoint) = engine::catch_up_and_digest(log, config).await?;

@@ -5,8 +5,9 @@
 //!   next batch on a blocking thread while this task folds the previous one, so decoding
 //!   overlaps folding and writing on a second core;
 //! - **coalesced writes**: batches are folded in memory and written only every
-//!   [`EngineConfig::write_every`] events (or [`EngineConfig::write_interval`]): a row
-//!   touched by many events is encoded and written once. The new folder is swapped in
+//!   [`EngineConfig::write_every`] events, [`EngineConfig::write_rows`] changed rows or
+//!   [`EngineConfig::write_interval`]: a row touched by many events is encoded and
+//!   written once. The new folder is swapped in
 //!   only once it reaches the head (a crash before that starts the rebuild over), so a
 //!   write need not be atomic: it goes in sled batches of `WRITE_PART` changes, the
 //!   checkpoint last, which bounds what sled holds while it applies one;
@@ -78,8 +79,8 @@ pub(super) async fn rebuild(
                     .metrics
                     .applied_events
                     .fetch_add(outcome.applied, Ordering::Relaxed);
-                if unwritten >= config.write_every || last_write.elapsed() >= config.write_interval
-                {
+                let changed_rows = building.models.changed_rows();
+                if config.coalesced_write_due(unwritten, changed_rows, last_write.elapsed()) {
                     let changes = building.drain_changes();
                     finish(writing.take()).await?;
                     // Every write but this one landed: over the budget, rows the store

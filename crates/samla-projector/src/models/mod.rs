@@ -353,6 +353,11 @@ impl ReadModels {
         self.tables_mut().iter().map(|table| table.resident()).sum()
     }
 
+    /// Rows changed since the last drain, over every table: what the next write encodes.
+    pub fn changed_rows(&mut self) -> usize {
+        self.tables_mut().iter().map(|table| table.changed()).sum()
+    }
+
     /// Folds one recorded event into every read model. Pure.
     ///
     /// The engine guarantees: the event decoded and validated, its subject matches its

@@ -519,6 +519,10 @@ impl TrackedTable for Chunks {
         self.rows.len()
     }
 
+    fn changed(&self) -> usize {
+        self.changed.len()
+    }
+
     fn evictable(&self) -> usize {
         if self.backing.is_some() {
             self.rows.len()
