@@ -549,7 +549,8 @@ async fn follow(
             Err(error) => break Err(error),
         };
         // At the head, writes wait at most the head delay; behind it, they are coalesced
-        // over more events, up to a bound on the rows they change (see `rebuild`). Each is one atomic batch with its checkpoint.
+        // over more events, up to a bound on the rows they change (see `rebuild`). Each is
+        // one atomic batch with its checkpoint.
         // Behind means more than a batch behind the last head seen (refreshed every 500
         // ms), not an empty channel: a fold faster than the reader empties the channel
         // many times a second while catching up, and wrote (and encoded) its rows every
