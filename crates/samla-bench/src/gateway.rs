@@ -298,6 +298,11 @@ impl Gateway {
         })
     }
 
+    /// What the ingest service's committer has done so far.
+    pub(crate) fn commit_stats(&self) -> samla_api::CommitStats {
+        self.service.commit_stats()
+    }
+
     /// Stops every part: the doors answer what they took, the committer drains, the
     /// projector flushes.
     pub(crate) async fn stop(self) -> Result<(), BenchError> {

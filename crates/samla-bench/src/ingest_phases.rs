@@ -106,10 +106,19 @@ impl Phases<'_> {
                 .await
             }
         };
+        let commits = gateway.commit_stats();
         let stopped = gateway.stop().await;
         let elapsed = sent?;
         stopped?;
         publish::expect_stored(&log, events, phase).await?;
+        if commits.batches > 0 {
+            say(format!(
+                "  {} commits of {:.1} events on average (the largest {})",
+                commits.batches,
+                commits.items as f64 / commits.batches as f64,
+                commits.largest_batch
+            ));
+        }
         Ok(rate(events, elapsed))
     }
 
