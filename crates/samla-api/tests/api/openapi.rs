@@ -209,7 +209,8 @@ async fn real_answers_satisfy_the_documented_schemas() {
     assert!(stored.len() > 20, "{replies:#}");
     let last = stored.iter().copied().max().expect("a stored event");
     // `/readyz` comes first and takes no `min_seq`: wait here until the read models hold
-    // every stored event, so that it answers 200 rather than 503 (catching up).
+    // every stored event, so that it answers 200 (ready) as a rule. Other tests share the
+    // stream, so it may still say 503 (catching up with their events): see below.
     let (status, _, answer) = call(
         &side.router,
         "GET",
@@ -266,7 +267,15 @@ async fn real_answers_satisfy_the_documented_schemas() {
             if status == StatusCode::FORBIDDEN {
                 continue; // the operator's routes, asked by another
             }
-            assert_eq!(status, StatusCode::OK, "{concrete}: {answer}");
+            let schema = if path == "/readyz" && status == StatusCode::SERVICE_UNAVAILABLE {
+                // Catching up with another test's events: documented, with the same body.
+                let documented = &responses["503"]["content"]["application/json"]["schema"];
+                assert!(documented.is_object(), "/readyz documents no 503 body");
+                documented
+            } else {
+                assert_eq!(status, StatusCode::OK, "{concrete}: {answer}");
+                schema
+            };
             if concrete.contains("at_seq") || concrete.contains("as_of") {
                 assert!(
                     answer["as_of"]["seq"].as_u64() >= Some(last),

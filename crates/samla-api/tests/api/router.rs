@@ -245,7 +245,9 @@ async fn unusable_items_are_422_naming_code_and_field() {
 async fn over_the_rate_is_429_with_retry_after() {
     let gateway = gateway(IngestConfig {
         rate_limit: Some(RateLimit {
-            events_per_second: 0.001,
+            // One event in 10,000 s: the wait, rounded up, stays 10,000 s for 10 s after
+            // the first event's check (its append in between).
+            events_per_second: 0.0001,
             burst: 1,
         }),
         ..test_config()
@@ -257,12 +259,12 @@ async fn over_the_rate_is_429_with_retry_after() {
     let second = envelope(Kind::NeedRaised, "t-429", "alfa", "need-2");
     let (status, headers, reply) = post_json(&gateway.router, "alfa", &json(&second)).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(headers["retry-after"], "1000");
+    assert_eq!(headers["retry-after"], "10000");
     assert_eq!(
         reply,
         json!({"error": {
             "code": "rate_limited",
-            "message": "rate limit exceeded for organisation alfa; retry after 1000 s",
+            "message": "rate limit exceeded for organisation alfa; retry after 10000 s",
         }})
     );
     // Another organisation has its own bucket.
