@@ -297,6 +297,48 @@ async fn killed_at_random_points_it_ends_with_the_clean_fold() {
     );
 }
 
+/// A projector restarted on read models already at the head applies nothing, so no batch
+/// would say how far it is: `--progress` says the checkpoint it loaded first. (The crash
+/// loop above waits for these lines; without it, a restart at the head would wait forever.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_says_the_loaded_checkpoint_on_a_restart_at_the_head() {
+    let server = NatsServer::start().expect("nats-server");
+    let log = open_log(&server).await;
+    append_all(&log, &samla_sim::generate_n(7, 300)).await;
+    let head = log.head().await.expect("head").last_seq;
+    let folder = tempfile::tempdir().expect("tempdir");
+    let binary = env!("CARGO_BIN_EXE_samla-projector");
+    let caught_up = Command::new(binary)
+        .args(["--nats-url", &server.client_url(), "--digest-at-head"])
+        .arg("--data-dir")
+        .arg(folder.path())
+        .output()
+        .expect("catch up");
+    assert!(caught_up.status.success(), "{caught_up:?}");
+    let mut child = Command::new(binary)
+        .args(["--nats-url", &server.client_url(), "--progress"])
+        .arg("--data-dir")
+        .arg(folder.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn projector");
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines, first) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let line = BufReader::new(stdout).lines().next();
+        let _ = lines.send(line);
+    });
+    let first = first.recv_timeout(std::time::Duration::from_secs(60));
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    let first = first
+        .expect("a progress line within 60 s")
+        .expect("a line before the end of output")
+        .expect("readable");
+    assert_eq!(first, format!("applied {head}"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_read_models_are_rebuilt_beside_the_live_ones() {
     let server = NatsServer::start().expect("nats-server");

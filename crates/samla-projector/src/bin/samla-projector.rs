@@ -5,6 +5,7 @@
 //! compare. Without it, the projector follows the log until Ctrl-C or SIGTERM.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
@@ -45,7 +46,8 @@ struct Arguments {
     /// holds less memory on a large crisis and folds it slower.
     #[arg(long, default_value_t = engine::RESIDENT_ROWS)]
     resident_rows: usize,
-    /// Print `applied <seq>` on stdout after every batch (for tests and scripts).
+    /// Print `applied <seq>` on stdout once the stored read models are loaded (the
+    /// checkpoint they start from), then after every batch (for tests and scripts).
     #[arg(long)]
     progress: bool,
 }
@@ -77,15 +79,25 @@ async fn main() -> anyhow::Result<()> {
     let projector = Projector::new();
     if arguments.progress {
         let mut notices = projector.subscribe();
+        let loaded = projector.clone();
         tokio::spawn(async move {
             use std::io::Write;
+            let print = |seq: u64| {
+                let mut stdout = std::io::stdout().lock();
+                let _ = writeln!(stdout, "applied {seq}");
+                let _ = stdout.flush();
+            };
+            // A restart at the head applies nothing: the checkpoint is its progress.
+            loaded.wait_loaded(Duration::MAX).await;
+            let mut printed = loaded.applied_seq();
+            print(printed);
             loop {
                 match notices.recv().await {
-                    Ok(notice) => {
-                        let mut stdout = std::io::stdout().lock();
-                        let _ = writeln!(stdout, "applied {}", notice.applied_seq);
-                        let _ = stdout.flush();
+                    Ok(notice) if notice.applied_seq > printed => {
+                        printed = notice.applied_seq;
+                        print(printed);
                     }
+                    Ok(_) => continue, // applied before the checkpoint was printed
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 }
