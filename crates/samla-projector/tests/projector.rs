@@ -204,6 +204,26 @@ async fn bad_events_are_quarantined_and_the_rest_applied() {
     );
 }
 
+/// The projector binary following the log into `folder` with `--progress` (and `options`),
+/// its stdout piped to read the progress lines from.
+fn spawn_with_progress(
+    server: &NatsServer,
+    folder: &std::path::Path,
+    options: &[&str],
+) -> (std::process::Child, std::process::ChildStdout) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_samla-projector"))
+        .args(["--nats-url", &server.client_url(), "--progress"])
+        .args(options)
+        .arg("--data-dir")
+        .arg(folder)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn projector");
+    let stdout = child.stdout.take().expect("stdout");
+    (child, stdout)
+}
+
 /// Corrections the fold refused (none expected from the generator, but counted honestly).
 fn superseding_refusals(raws: &[RawEvent]) -> u64 {
     let (folder, _) = fold_in_memory(raws, 1000).expect("fold");
@@ -235,24 +255,9 @@ async fn killed_at_random_points_it_ends_with_the_clean_fold() {
         .collect();
     kill_points.sort_unstable();
     for kill_at in &kill_points {
-        let mut child = Command::new(binary)
-            .args([
-                "--nats-url",
-                &server.client_url(),
-                "--batch-max",
-                "250",
-                // Kills land between coalesced writes of several batches.
-                "--write-every",
-                "700",
-                "--progress",
-                "--data-dir",
-            ])
-            .arg(folder.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn projector");
-        let stdout = child.stdout.take().expect("stdout");
+        // Kills land between coalesced writes of several batches.
+        let options = ["--batch-max", "250", "--write-every", "700"];
+        let (mut child, stdout) = spawn_with_progress(&server, folder.path(), &options);
         let mut reached = 0;
         for line in BufReader::new(stdout).lines() {
             let line = line.expect("line");
@@ -307,23 +312,14 @@ async fn progress_says_the_loaded_checkpoint_on_a_restart_at_the_head() {
     append_all(&log, &samla_sim::generate_n(7, 300)).await;
     let head = log.head().await.expect("head").last_seq;
     let folder = tempfile::tempdir().expect("tempdir");
-    let binary = env!("CARGO_BIN_EXE_samla-projector");
-    let caught_up = Command::new(binary)
+    let caught_up = Command::new(env!("CARGO_BIN_EXE_samla-projector"))
         .args(["--nats-url", &server.client_url(), "--digest-at-head"])
         .arg("--data-dir")
         .arg(folder.path())
         .output()
         .expect("catch up");
     assert!(caught_up.status.success(), "{caught_up:?}");
-    let mut child = Command::new(binary)
-        .args(["--nats-url", &server.client_url(), "--progress"])
-        .arg("--data-dir")
-        .arg(folder.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn projector");
-    let stdout = child.stdout.take().expect("stdout");
+    let (mut child, stdout) = spawn_with_progress(&server, folder.path(), &[]);
     let (lines, first) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let line = BufReader::new(stdout).lines().next();
