@@ -224,6 +224,23 @@ fn spawn_with_progress(
     (child, stdout)
 }
 
+/// The projector binary catching `folder` up to the log's head (`--digest-at-head`): its
+/// stdout, `digest <digest> checkpoint <seq>`, once it succeeded.
+fn digest_at_head(server: &NatsServer, folder: &std::path::Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_samla-projector"))
+        .args(["--nats-url", &server.client_url(), "--digest-at-head"])
+        .arg("--data-dir")
+        .arg(folder)
+        .output()
+        .expect("run to the head");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// Corrections the fold refused (none expected from the generator, but counted honestly).
 fn superseding_refusals(raws: &[RawEvent]) -> u64 {
     let (folder, _) = fold_in_memory(raws, 1000).expect("fold");
@@ -249,7 +266,6 @@ async fn killed_at_random_points_it_ends_with_the_clean_fold() {
     let reference = reference_digest(&raws);
     let folder = tempfile::tempdir().expect("tempdir");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let binary = env!("CARGO_BIN_EXE_samla-projector");
     let mut kill_points: Vec<u64> = (0..6)
         .map(|_| rng.random_range(1..CRISIS_EVENTS as u64))
         .collect();
@@ -278,22 +294,7 @@ async fn killed_at_random_points_it_ends_with_the_clean_fold() {
             "seed {seed}: projector never reached {kill_at}"
         );
     }
-    let output = Command::new(binary)
-        .args([
-            "--nats-url",
-            &server.client_url(),
-            "--digest-at-head",
-            "--data-dir",
-        ])
-        .arg(folder.path())
-        .output()
-        .expect("final run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = digest_at_head(&server, folder.path());
     let expected = format!("digest {reference} checkpoint {}", CRISIS_EVENTS);
     assert_eq!(
         text.trim(),
@@ -312,13 +313,7 @@ async fn progress_says_the_loaded_checkpoint_on_a_restart_at_the_head() {
     append_all(&log, &samla_sim::generate_n(7, 300)).await;
     let head = log.head().await.expect("head").last_seq;
     let folder = tempfile::tempdir().expect("tempdir");
-    let caught_up = Command::new(env!("CARGO_BIN_EXE_samla-projector"))
-        .args(["--nats-url", &server.client_url(), "--digest-at-head"])
-        .arg("--data-dir")
-        .arg(folder.path())
-        .output()
-        .expect("catch up");
-    assert!(caught_up.status.success(), "{caught_up:?}");
+    digest_at_head(&server, folder.path());
     let (mut child, stdout) = spawn_with_progress(&server, folder.path(), &[]);
     let (lines, first) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
