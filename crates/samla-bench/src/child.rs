@@ -60,7 +60,6 @@ pub async fn run_projector(args: ProjectorArgs) -> Result<(), BenchError> {
         .await
         .map_err(|error| BenchError::nats("projector: opening the log", error))?;
     let config = engine_config(&args);
-    let (stop, stopped) = tokio::sync::watch::channel(false);
     let projector = Projector::new();
     if args.progress {
         let mut notices = projector.subscribe();
@@ -78,13 +77,12 @@ pub async fn run_projector(args: ProjectorArgs) -> Result<(), BenchError> {
             }
         });
     }
-    let service = tokio::spawn(engine::run(projector, log, config, stopped));
-    tokio::signal::ctrl_c()
+    let sigint = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            eprintln!("samla bench projector: cannot wait for SIGINT ({error}); stopping");
+        }
+    };
+    engine::run_until(projector, log, config, sigint)
         .await
-        .map_err(|error| BenchError::ProjectorFailed(format!("waiting for SIGINT: {error}")))?;
-    let _ = stop.send(true);
-    service
-        .await
-        .map_err(|error| BenchError::ProjectorFailed(error.to_string()))?
         .map_err(|error| BenchError::ProjectorFailed(error.to_string()))
 }

@@ -393,6 +393,34 @@ pub async fn run(
         .map(drop)
 }
 
+/// [`run`] until `signal` completes, then stops it cleanly. An engine that fails first
+/// (a folder in use, a store that cannot be written) ends it with that error at once: a
+/// process must not live on with its projector dead.
+pub async fn run_until(
+    projector: Projector,
+    log: Log,
+    config: EngineConfig,
+    signal: impl std::future::Future<Output = ()>,
+) -> Result<(), ProjectorError> {
+    let (stop, stopped) = watch::channel(false);
+    let mut service = tokio::spawn(run(projector, log, config, stopped));
+    let ended = tokio::select! {
+        () = signal => None,
+        ended = &mut service => Some(ended),
+    };
+    let _ = stop.send(true);
+    let ended = match ended {
+        Some(ended) => ended,
+        None => service.await,
+    };
+    ended.map_err(task_failed)?
+}
+
+/// A projector task that panicked or was cancelled.
+fn task_failed(error: tokio::task::JoinError) -> ProjectorError {
+    ProjectorError::Storage(format!("the projector task failed: {error}"))
+}
+
 /// [`run`], handing back the read-model store once stopped (still open, flushed).
 async fn run_returning_store(
     projector: Projector,
@@ -419,6 +447,8 @@ async fn run_returning_store(
                 rebuild(&projector, &log, &config, &current, &mut shutdown).await?
             }
         },
+        // A folder in use is not broken: rebuilding beside it would take it over.
+        Err(error @ ProjectorError::InUse(_)) => return Err(error),
         Err(error) => {
             tracing::warn!(%error, "the read models cannot be read; rebuilding them from the log");
             install(&projector, Folder::new(), ReadyState::Rebuilding);
@@ -709,14 +739,21 @@ pub async fn catch_up_and_digest(
     let projector = Projector::new();
     let head = log.head().await?.last_seq;
     let (stop, stopped) = watch::channel(false);
-    let service = tokio::spawn(run_returning_store(projector.clone(), log, config, stopped));
-    let reached = projector
-        .wait_until_current(head, Duration::from_secs(24 * 3600))
-        .await;
+    let mut service = tokio::spawn(run_returning_store(projector.clone(), log, config, stopped));
+    // The service ends early only on an error (a folder it cannot use, the log gone): that
+    // error is the answer, not a wait for a head it will never reach.
+    let (reached, ended) = tokio::select! {
+        reached = projector.wait_until_current(head, Duration::from_secs(24 * 3600)) => {
+            (reached, None)
+        }
+        ended = &mut service => (false, Some(ended)),
+    };
     let _ = stop.send(true);
-    let store = service.await.map_err(|error| {
-        ProjectorError::Storage(format!("the projector task failed: {error}"))
-    })??;
+    let ended = match ended {
+        Some(ended) => ended,
+        None => service.await,
+    };
+    let store = ended.map_err(task_failed)??;
     match store {
         Some(store) if reached || head == 0 => Ok((store.digest()?, store.checkpoint()?)),
         _ => Err(ProjectorError::Stopped),

@@ -7,6 +7,9 @@ pub enum ProjectorError {
     /// The read-model store could not be opened, read or written.
     #[error("read-model storage: {0}")]
     Storage(String),
+    /// Another process holds the read-model folder's lock: the folder is fine, but in use.
+    #[error("read models in use: {0}")]
+    InUse(String),
     /// Stored read models cannot be read back: rebuild them from the log.
     #[error("read models are corrupt and must be rebuilt: {0}")]
     Corrupt(String),

@@ -120,17 +120,65 @@ fn collect_garbage(changes: usize) {
     }
 }
 
+/// How long [`SledStore::open`] waits for a folder's lock before it gives up.
+///
+/// sled locks its file while any part of a `Db` holds it, and some parts outlive the drop
+/// of the last handle for a moment (its flusher thread, frees deferred by
+/// crossbeam-epoch). A folder closed and opened again in the same process, as a restart
+/// of the engine or a test does, could find the lock still held; sled's own tests wait on
+/// it for this reason. A lock that is still held after this long belongs to somebody else.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether sled refused to open a folder because its lock is held.
+fn lock_is_held(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.to_string().starts_with("could not acquire lock"))
+}
+
 impl SledStore {
-    /// Opens (or creates) the read-model folder.
+    /// Opens (or creates) the read-model folder, waiting up to [`LOCK_WAIT`] for its lock.
     pub fn open(path: &std::path::Path) -> Result<Self, ProjectorError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(SLED_CACHE_BYTES)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|error| {
-                ProjectorError::Storage(format!("cannot open {}: {error}", path.display()))
-            })?;
+        Self::open_waiting(path, LOCK_WAIT, || {})
+    }
+
+    /// [`SledStore::open`], waiting up to `wait` for the folder's lock; `on_wait` is called
+    /// each time the lock was found held.
+    pub fn open_waiting(
+        path: &std::path::Path,
+        wait: std::time::Duration,
+        mut on_wait: impl FnMut(),
+    ) -> Result<Self, ProjectorError> {
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(5);
+        let db = loop {
+            let opened = sled::Config::new()
+                .path(path)
+                .cache_capacity(SLED_CACHE_BYTES)
+                .mode(sled::Mode::HighThroughput)
+                .open();
+            match opened {
+                Ok(db) => break db,
+                Err(error) if lock_is_held(&error) && started.elapsed() < wait => {
+                    on_wait();
+                    std::thread::sleep(pause.min(wait.saturating_sub(started.elapsed())));
+                    pause = (pause * 2).min(std::time::Duration::from_millis(200));
+                }
+                Err(error) if lock_is_held(&error) => {
+                    return Err(ProjectorError::InUse(format!(
+                        "cannot open {}: another process holds its lock (waited {:.1} s): \
+                         stop the other projector using this folder, or give this one a \
+                         data folder of its own ({error})",
+                        path.display(),
+                        wait.as_secs_f64()
+                    )));
+                }
+                Err(error) => {
+                    return Err(ProjectorError::Storage(format!(
+                        "cannot open {}: {error}",
+                        path.display()
+                    )));
+                }
+            }
+        };
         let tree = db
             .open_tree("read_models")
             .map_err(|error| ProjectorError::Storage(error.to_string()))?;
@@ -214,5 +262,61 @@ impl KvStore for SledStore {
                     .map_err(|error| ProjectorError::Storage(error.to_string()))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder closed in this process can stay locked for a moment after the drop; an
+    /// open in that moment waits for the lock rather than failing.
+    #[test]
+    fn open_waits_for_a_lock_that_is_let_go() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut held = SledStore::open(dir.path()).expect("first open");
+        held.apply(vec![(b"m/row".to_vec(), Some(b"kept".to_vec()))])
+            .expect("write");
+        held.flush().expect("flush");
+        let (waiting, found_held) = std::sync::mpsc::channel();
+        let path = dir.path().to_path_buf();
+        let opener = std::thread::spawn(move || {
+            SledStore::open_waiting(&path, std::time::Duration::from_secs(60), || {
+                let _ = waiting.send(());
+            })
+        });
+        found_held
+            .recv()
+            .expect("the second open found the lock held");
+        drop(held);
+        let store = opener.join().expect("opener").expect("opened once let go");
+        assert_eq!(store.get(b"m/row").expect("read"), Some(b"kept".to_vec()));
+    }
+
+    /// A lock held throughout is somebody else's: the open gives up after the wait, says
+    /// the folder is in use (not broken) and what to do.
+    #[test]
+    fn open_gives_up_on_a_folder_in_use() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let _held = SledStore::open(dir.path()).expect("first open");
+        let mut waits = 0;
+        let error =
+            SledStore::open_waiting(dir.path(), std::time::Duration::from_millis(50), || {
+                waits += 1
+            })
+            .expect_err("the folder is in use");
+        assert!(waits >= 1, "never waited");
+        let ProjectorError::InUse(message) = &error else {
+            panic!("not reported as in use: {error}");
+        };
+        assert!(
+            message.contains(&dir.path().display().to_string()),
+            "{message}"
+        );
+        assert!(
+            message.contains("another process holds its lock"),
+            "{message}"
+        );
+        assert!(message.contains("data folder of its own"), "{message}");
     }
 }

@@ -397,6 +397,63 @@ async fn broken_read_models_are_rebuilt_beside_the_live_ones() {
     }
 }
 
+/// A second projector pointed at a folder another one is using must not take it over: the
+/// folder is not broken, so it is not rebuilt beside; the second one stops and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_in_use_is_not_rebuilt_beside() {
+    let server = NatsServer::start().expect("nats-server");
+    let log = open_log(&server).await;
+    append_all(&log, &samla_sim::generate_n(5, 200)).await;
+    let folder = tempfile::tempdir().expect("tempdir");
+    let run = || engine::catch_up_and_digest(log.clone(), EngineConfig::new(folder.path()));
+    let (digest, _) = run().await.expect("first");
+    let models = folder.path().join("models-1");
+    let in_use = SledStore::open(&models).expect("open");
+
+    let error = run().await.expect_err("a folder in use was opened");
+    assert!(
+        matches!(error, samla_projector::ProjectorError::InUse(_)),
+        "{error}"
+    );
+    assert!(error.to_string().contains("models-1"), "{error}");
+    let folders: Vec<_> = std::fs::read_dir(folder.path())
+        .expect("list")
+        .map(|entry| entry.expect("entry").file_name())
+        .filter(|name| name.to_string_lossy().starts_with("models-"))
+        .collect();
+    assert_eq!(folders, vec![std::ffi::OsString::from("models-1")]);
+    let current = std::fs::read_to_string(folder.path().join("CURRENT"));
+    assert!(current.is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound));
+
+    // The service binary, which runs until Ctrl-C, ends by itself with that error rather
+    // than living on with its projector stopped.
+    let child = Command::new(env!("CARGO_BIN_EXE_samla-projector"))
+        .args(["--nats-url", &server.client_url(), "--data-dir"])
+        .arg(folder.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn projector");
+    let pid = child.id().to_string();
+    let (ended, end) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = ended.send(child.wait_with_output());
+    });
+    let output = end
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| {
+            let _ = Command::new("kill").arg(&pid).status();
+            panic!("the projector did not exit within 60 s")
+        })
+        .expect("its output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("read models in use"), "{stderr}");
+
+    drop(in_use);
+    assert_eq!(run().await.expect("once let go").0, digest);
+}
+
 /// Stored events for a pure fold, numbered from 1, recorded a second apart.
 fn raw_events(events: &[Envelope]) -> Vec<RawEvent> {
     events

@@ -213,13 +213,8 @@ pub async fn projector(args: ProjectorArgs) -> CliResult {
         }
         return Ok(());
     }
-    let (stop, stopped) = watch::channel(false);
-    let service = tokio::spawn(engine::run(Projector::new(), log, config, stopped));
-    wait_for_signal().await;
-    let _ = stop.send(true);
-    service
+    engine::run_until(Projector::new(), log, config, wait_for_signal())
         .await
-        .context("the projector task")?
         .map_err(|error| CliError::Failed(anyhow::Error::new(error)))
 }
 

@@ -75,7 +75,6 @@ async fn main() -> anyhow::Result<()> {
         println!("digest {digest} checkpoint {checkpoint}");
         return Ok(());
     }
-    let (stop, stopped) = tokio::sync::watch::channel(false);
     let projector = Projector::new();
     if arguments.progress {
         let mut notices = projector.subscribe();
@@ -104,11 +103,11 @@ async fn main() -> anyhow::Result<()> {
             }
         });
     }
-    let service = tokio::spawn(engine::run(projector, log, config, stopped));
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
-    let _ = stop.send(true);
-    service.await??;
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot wait for Ctrl-C; stopping");
+        }
+    };
+    engine::run_until(projector, log, config, ctrl_c).await?;
     Ok(())
 }
