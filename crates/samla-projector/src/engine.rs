@@ -42,6 +42,8 @@ mod rebuild;
 use rebuild::{Writing, fetch, finish, rebuild};
 
 const CURRENT_FILE: &str = "CURRENT";
+/// Locked by the engine using a data folder, for as long as it runs.
+const LOCK_FILE: &str = "LOCK";
 const FOLD_KEY: &[u8] = b"meta/fold";
 const IDENTITY_KEY: &[u8] = b"meta/log_identity";
 
@@ -370,6 +372,33 @@ fn next_folder(data_dir: &Path, current: &Path) -> PathBuf {
     data_dir.join(format!("models-{}", number + 1))
 }
 
+/// Takes the data folder for this engine: one engine per data folder, for its whole run.
+///
+/// sled's own lock covers one read-model folder while it is open, but an engine also
+/// creates, swaps and removes folders beside it (a rebuild), and between two folders it
+/// holds neither: a second engine could then open the old folder and remove the one under
+/// construction. The lock is the operating system's, so it goes with the process.
+fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, ProjectorError> {
+    let path = data_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| ProjectorError::Storage(format!("cannot open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ProjectorError::InUse(format!(
+            "another projector is using {}: stop it, or give this one a data folder of its own",
+            data_dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(ProjectorError::Storage(format!(
+            "cannot lock {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 /// Opens the current folder and loads it, or says why it cannot be used.
 fn open_and_load(
     folder: &Path,
@@ -430,6 +459,7 @@ async fn run_returning_store(
 ) -> Result<Option<SledStore>, ProjectorError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| ProjectorError::Storage(e.to_string()))?;
+    let _data_dir_lock = lock_data_dir(&config.data_dir)?;
     let head = log.head().await?;
     projector
         .metrics
@@ -742,10 +772,14 @@ pub async fn catch_up_and_digest(
     let mut service = tokio::spawn(run_returning_store(projector.clone(), log, config, stopped));
     // The service ends early only on an error (a folder it cannot use, the log gone): that
     // error is the answer, not a wait for a head it will never reach.
+    // Loaded first: before the read models are opened the projector says it applied 0,
+    // which is "current" for an empty log, and stopping it then would leave no answer.
+    let current = async {
+        let day = Duration::from_secs(24 * 3600);
+        projector.wait_loaded(day).await && projector.wait_until_current(head, day).await
+    };
     let (reached, ended) = tokio::select! {
-        reached = projector.wait_until_current(head, Duration::from_secs(24 * 3600)) => {
-            (reached, None)
-        }
+        reached = current => (reached, None),
         ended = &mut service => (false, Some(ended)),
     };
     let _ = stop.send(true);
@@ -755,7 +789,7 @@ pub async fn catch_up_and_digest(
     };
     let store = ended.map_err(task_failed)??;
     match store {
-        Some(store) if reached || head == 0 => Ok((store.digest()?, store.checkpoint()?)),
+        Some(store) if reached => Ok((store.digest()?, store.checkpoint()?)),
         _ => Err(ProjectorError::Stopped),
     }
 }

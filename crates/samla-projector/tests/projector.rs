@@ -397,6 +397,20 @@ async fn broken_read_models_are_rebuilt_beside_the_live_ones() {
     }
 }
 
+/// An empty log has a digest too: that of no read models, at checkpoint 0. (The head, 0,
+/// was "reached" before the read models were even opened, and the catch-up stopped the
+/// projector before it could answer.)
+#[test]
+fn the_digest_of_an_empty_log_is_that_of_no_read_models() {
+    let server = NatsServer::start().expect("nats-server");
+    let folder = tempfile::tempdir().expect("tempdir");
+    let text = digest_at_head(&server, folder.path());
+    let nothing = samla_projector::MemoryStore::new()
+        .digest()
+        .expect("digest");
+    assert_eq!(text.trim(), format!("digest {nothing} checkpoint 0"));
+}
+
 /// A second projector pointed at a folder another one is using must not take it over: the
 /// folder is not broken, so it is not rebuilt beside; the second one stops and says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -452,6 +466,29 @@ async fn a_folder_in_use_is_not_rebuilt_beside() {
 
     drop(in_use);
     assert_eq!(run().await.expect("once let go").0, digest);
+
+    // Beside a running engine, a second one is refused at once by the data folder's lock
+    // (a rebuild holds no read-model folder while it swaps them).
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let projector = engine::Projector::new();
+    let config = EngineConfig::new(folder.path());
+    let running = tokio::spawn(engine::run(projector.clone(), log.clone(), config, stopped));
+    let head = log.head().await.expect("head").last_seq;
+    let day = std::time::Duration::from_secs(24 * 3600);
+    assert!(projector.wait_loaded(day).await && projector.wait_until_current(head, day).await);
+    let error = run().await.expect_err("two engines on one data folder");
+    assert!(
+        error.to_string().contains(&format!(
+            "another projector is using {}",
+            folder.path().display()
+        )),
+        "{error}"
+    );
+    let _ = stop.send(true);
+    running
+        .await
+        .expect("join")
+        .expect("the first engine ran on");
 }
 
 /// Stored events for a pure fold, numbered from 1, recorded a second apart.

@@ -125,8 +125,14 @@ impl NatsDoor {
                 tracing::error!(%error, "a NATS ingest handler failed");
             }
         }
-        if let Err(error) = client.flush().await {
-            tracing::warn!(%error, "could not flush the last NATS replies");
+        // While the server is away the client buffers, and a flush waits for a reconnect
+        // that may never come: a stop must not wait for it.
+        match tokio::time::timeout(DRAIN_DEADLINE, client.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "could not flush the last NATS replies"),
+            Err(_) => tracing::warn!(
+                "the last NATS replies were not flushed within {DRAIN_DEADLINE:?}: is the server reachable?"
+            ),
         }
     }
 }

@@ -160,6 +160,45 @@ async fn run_serves_both_doors_and_stops_on_one_signal() {
     );
 }
 
+/// A stop while the NATS server is away (systemd stopped it first, or it died) ends `run`:
+/// the door's last flush would wait for a reconnect that never comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_stops_while_the_nats_server_is_away() {
+    let mut server = tokio::task::spawn_blocking(samla_testkit::NatsServer::start)
+        .await
+        .expect("join")
+        .expect("start a nats-server");
+    let options = samla_log::ConnectOptions {
+        request_timeout: Duration::from_secs(1),
+        ..samla_log::ConnectOptions::default()
+    };
+    let gateway = gateway_on(&server.client_url(), options, test_config()).await;
+    let state = AppState {
+        ingest: gateway.service.clone(),
+        tokens: SharedTokens::fixed(fixture().tokens.clone()),
+        query: None,
+    };
+    let nats = gateway.log.connection().nats_client().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let api = tokio::spawn(run(state, None, Some(nats), async move {
+        let _ = stopped.await;
+    }));
+    server = tokio::task::spawn_blocking(move || {
+        server.stop();
+        server
+    })
+    .await
+    .expect("join");
+
+    stop.send(()).expect("run is running");
+    tokio::time::timeout(Duration::from_secs(30), api)
+        .await
+        .expect("run returns with the NATS server away")
+        .expect("join")
+        .expect("run ends cleanly");
+    drop(server);
+}
+
 #[test]
 fn token_file_round_trip_is_private_and_reloads_on_change() {
     let folder = tempfile::tempdir().expect("temp dir");
