@@ -157,6 +157,21 @@ impl ManagedNats {
 
     /// Stops the server gracefully (SIGTERM: it flushes and closes its files), killing it
     /// if it takes longer than the deadline.
+    /// Resolves once the server has exited by itself (killed, crashed, out of memory):
+    /// the error to stop the stack with, naming the exit and the end of its log.
+    pub async fn exited(&mut self) -> CliError {
+        let status = match self.child.wait().await {
+            Ok(status) => status.to_string(),
+            Err(error) => format!("its state could not be read: {error}"),
+        };
+        CliError::Unavailable(format!(
+            "the managed nats-server stopped ({status}), so samla stops too; the data is kept: \
+             run samla up again. Its log {} ends with:\n{}",
+            self.log.display(),
+            log_tail(&self.log)
+        ))
+    }
+
     pub async fn stop(mut self) -> CliResult {
         if let Some(pid) = self.child.id().and_then(|id| Pid::from_raw(id as i32)) {
             let _ = kill_process(pid, Signal::TERM);

@@ -45,7 +45,7 @@ pub async fn up(args: UpArgs) -> CliResult {
     }
     credentials.save(&stack)?;
 
-    let (managed, urls) = if args.nats_url.is_empty() {
+    let (mut managed, urls) = if args.nats_url.is_empty() {
         // The server may hold the log and more: twice the log's budget, at least 1 GiB.
         let max_file_store = args.log_max_bytes.saturating_mul(2).max(1 << 30);
         let managed =
@@ -56,7 +56,15 @@ pub async fn up(args: UpArgs) -> CliResult {
         crate::nats_child::write_auth(&stack, &credentials)?;
         (None, args.nats_url.clone())
     };
-    let outcome = run_up(&stack, &credentials, &urls, &args, demo_config).await;
+    let outcome = run_up(
+        &stack,
+        &credentials,
+        &urls,
+        &args,
+        demo_config,
+        managed.as_mut(),
+    )
+    .await;
     let _ = std::fs::remove_file(stack.stack_file());
     if let Some(managed) = managed {
         let stopped = managed.stop().await;
@@ -77,6 +85,7 @@ async fn run_up(
     urls: &[String],
     args: &UpArgs,
     demo_config: samla_sim::CrisisConfig,
+    managed: Option<&mut ManagedNats>,
 ) -> CliResult {
     let replica = Replica {
         urls: urls.to_vec(),
@@ -121,7 +130,15 @@ async fn run_up(
     } else {
         None
     };
-    started.serve_until_signal(demo_task).await
+    // The stack's own server gone is the stack gone: stop and say why, rather than serve
+    // 503s and retry for ever with nobody to start it again.
+    let server_gone = async {
+        match managed {
+            Some(managed) => managed.exited().await,
+            None => std::future::pending().await,
+        }
+    };
+    started.serve_until_signal(demo_task, server_gone).await
 }
 
 /// Loads the demo unless its incident is already in the log.
@@ -181,7 +198,9 @@ pub async fn serve(args: ServeArgs) -> CliResult {
         "READY=1\nSTATUS=serving on http://{}/",
         display_addr(started.http)
     ));
-    let outcome = started.serve_until_signal(None).await;
+    let outcome = started
+        .serve_until_signal(None, std::future::pending())
+        .await;
     crate::notify::notify("STOPPING=1");
     outcome
 }
@@ -337,10 +356,12 @@ impl Replica {
 }
 
 impl Started {
-    /// Serves until Ctrl-C / SIGTERM (or a part fails), then stops every part in order.
+    /// Serves until Ctrl-C / SIGTERM (or a part fails, or `gone` says a part outside
+    /// it did), then stops every part in order.
     async fn serve_until_signal(
         self,
         side_task: Option<tokio::task::JoinHandle<CliResult>>,
+        gone: impl std::future::Future<Output = CliError>,
     ) -> CliResult {
         let Started {
             state,
@@ -366,9 +387,14 @@ impl Started {
         let mut projector_done = None;
         let signal = wait_for_signal();
         tokio::pin!(signal);
+        tokio::pin!(gone);
         loop {
             tokio::select! {
                 () = &mut signal => break,
+                error = &mut gone => {
+                    failure = Some(error);
+                    break;
+                }
                 result = &mut api => {
                     api_done = Some(result);
                     break;
@@ -398,9 +424,11 @@ impl Started {
         };
         match api_result {
             Ok(Ok(())) => {}
-            Ok(Err(error)) => failure = Some(CliError::Failed(anyhow::Error::new(error))),
+            Ok(Err(error)) => {
+                failure.get_or_insert(CliError::Failed(anyhow::Error::new(error)));
+            }
             Err(error) => {
-                failure = Some(CliError::Failed(anyhow::anyhow!("the API task: {error}")))
+                failure.get_or_insert(CliError::Failed(anyhow::anyhow!("the API task: {error}")));
             }
         }
         let projector_result = match projector_done {

@@ -139,23 +139,27 @@ impl Up {
     }
 
     /// Sends SIGINT (Ctrl-C) and waits for the exit.
-    pub fn interrupt(mut self) -> (ExitStatus, Vec<String>) {
+    pub fn interrupt(self) -> (ExitStatus, Vec<String>) {
         let pid = Pid::from_raw(self.child.id() as i32).expect("a pid");
         kill_process(pid, Signal::INT).expect("send SIGINT");
+        self.wait_exit("after SIGINT")
+    }
+
+    /// Waits up to 60 s for samla up to exit (`when` says after what, for the failure);
+    /// returns its status and every stderr line.
+    pub fn wait_exit(mut self, when: &str) -> (ExitStatus, Vec<String>) {
         let deadline = Instant::now() + Duration::from_secs(60);
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 break status;
             }
-            assert!(
-                Instant::now() < deadline,
-                "samla up did not stop after SIGINT"
-            );
+            assert!(Instant::now() < deadline, "samla up did not stop {when}");
             // Polling a child's exit has no blocking-with-deadline API in std.
             std::thread::sleep(Duration::from_millis(20));
         };
         let mut stderr = std::mem::take(&mut self.stderr_seen);
-        stderr.extend(self.stderr.try_iter());
+        // The reader thread ends with the pipe, once every line is in.
+        stderr.extend(self.stderr.iter());
         (status, stderr)
     }
 }

@@ -132,3 +132,25 @@ fn up_demo_serves_the_picture_stops_cleanly_and_restarts_with_the_same_picture()
     assert!(status.success());
     assert!(!process_alive(nats_pid));
 }
+
+/// The stack's own nats-server killed (out of memory, say): samla up stops and says why,
+/// rather than live on answering 503 with nobody to start the server again.
+#[test]
+fn up_stops_and_says_why_when_its_nats_server_dies() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let up = Up::start(&data, &[]);
+    let nats_pid = up.nats_pid();
+    let pid = rustix::process::Pid::from_raw(nats_pid).expect("a pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::KILL).expect("kill nats-server");
+
+    let (status, stderr) = up.wait_exit("after its nats-server was killed");
+    assert_eq!(status.code(), Some(4), "unavailable: {stderr:#?}");
+    let said = stderr.join("\n");
+    assert!(
+        said.contains("the managed nats-server stopped (signal: 9 (SIGKILL))"),
+        "{said}"
+    );
+    assert!(said.contains("run samla up again"), "{said}");
+    assert!(!process_alive(nats_pid));
+}
