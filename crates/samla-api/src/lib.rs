@@ -82,6 +82,11 @@ pub use ingest::{
     serve_nats_ingest,
 };
 
+/// How long the HTTP door's graceful stop may take. Requests in flight are answered, but a
+/// client that stopped reading (a live stream piped into a paused pager) would hold the stop
+/// up for ever: the end of its stream can never be written.
+const HTTP_STOP_DEADLINE: Duration = Duration::from_secs(10);
+
 /// How often the token file is checked for changes.
 const TOKEN_RELOAD_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -98,6 +103,7 @@ pub async fn run(
 ) -> Result<(), ApiError> {
     let (stop, stopped) = watch::channel(false);
     let stop = Arc::new(stop);
+    let mut http_stopping = stopped.clone();
     let until_stopped = move || {
         let mut stopped = stopped.clone();
         async move {
@@ -150,13 +156,26 @@ pub async fn run(
     let reload = tokio::spawn(reload_tokens(state.tokens.clone(), until_stopped()));
 
     let mut outcome = Ok(());
-    if let Some(http) = http {
-        outcome = match http.await {
-            Ok(result) => result,
-            Err(error) => Err(ApiError::DoorFailed {
-                door: "HTTP",
-                reason: error.to_string(),
-            }),
+    if let Some(mut http) = http {
+        let overdue = async {
+            let _ = http_stopping.wait_for(|stop| *stop).await;
+            tokio::time::sleep(HTTP_STOP_DEADLINE).await;
+        };
+        outcome = tokio::select! {
+            served = &mut http => match served {
+                Ok(result) => result,
+                Err(error) => Err(ApiError::DoorFailed {
+                    door: "HTTP",
+                    reason: error.to_string(),
+                }),
+            },
+            () = overdue => {
+                tracing::warn!(
+                    "HTTP connections were still open {HTTP_STOP_DEADLINE:?} after the stop (a client that reads nothing?); closing the door without them"
+                );
+                http.abort();
+                Ok(())
+            }
         };
     }
     if let Some(nats) = nats

@@ -97,6 +97,75 @@ async fn run_stops_while_a_live_stream_is_open() {
     side.shut().await;
 }
 
+/// A live-stream client that reads nothing (`samla tail | less`, paused) fills its socket,
+/// and the stream's end can never be written to it: the HTTP door's graceful stop would
+/// wait for that connection for ever. The stop gives it a deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_stops_while_a_live_stream_client_reads_nothing() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let side = crate::read_side::read_side(folder.path()).await;
+    let projector = side.projector.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(run(side.state.clone(), Some(listener), None, async move {
+        let _ = stopped.await;
+    }));
+
+    let joined = crate::read_side::joined("t-live-stuck", "alfa");
+    crate::read_side::post_one(&side.router, "alfa", &joined).await;
+    // A small receive buffer, so that little fills it.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("receive buffer");
+    let mut stream = socket.connect(address).await.expect("connect");
+    let token = fixture().org_tokens["alfa"].clone();
+    let request = format!(
+        "GET /v1/incidents/t-live-stuck/live HTTP/1.1\r\nhost: samla\r\n\
+         authorization: Bearer {token}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    assert_eq!(
+        crate::read_side::settled_subscribers(&projector, |count| count > 0).await,
+        1,
+        "the live feed is running"
+    );
+    // Far more than the socket, the server's buffers and the feed's queue hold: here
+    // 3,386 events (3 MB) went in before the feed waited.
+    let mut head = 0;
+    for batch in 0..80 {
+        let events: Vec<Value> = (0..100)
+            .map(|n| {
+                json(&crate::read_side::event(
+                    Kind::NeedRaised,
+                    "t-live-stuck",
+                    "alfa",
+                    &format!("need-{batch}-{n}"),
+                    proto_events::Audience::Network,
+                ))
+            })
+            .collect();
+        let (status, reply) = http_post(address, &token, &Value::Array(events).to_string()).await;
+        assert_eq!(status, 202, "{reply}");
+        head = reply[99]["seq"].as_u64().expect("a sequence");
+    }
+    assert!(
+        projector
+            .wait_until_current(head, Duration::from_secs(60))
+            .await
+    );
+
+    stop.send(()).expect("run is running");
+    tokio::time::timeout(Duration::from_secs(60), server)
+        .await
+        .expect("run returns with a client that reads nothing")
+        .expect("join")
+        .expect("run ends cleanly");
+    drop(stream);
+    side.shut().await;
+}
+
 #[tokio::test]
 async fn run_serves_both_doors_and_stops_on_one_signal() {
     let gateway = gateway(test_config()).await;
@@ -160,10 +229,10 @@ async fn run_serves_both_doors_and_stops_on_one_signal() {
     );
 }
 
-/// A stop while the NATS server is away (systemd stopped it first, or it died) ends `run`:
-/// the door's last flush would wait for a reconnect that never comes.
+/// A stop while the NATS server is away (systemd stopped it first, or it died) ends the
+/// NATS door: its last flush would wait for a reconnect that never comes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_stops_while_the_nats_server_is_away() {
+async fn the_nats_door_stops_while_the_nats_server_is_away() {
     let mut server = tokio::task::spawn_blocking(samla_testkit::NatsServer::start)
         .await
         .expect("join")
@@ -173,14 +242,13 @@ async fn run_stops_while_the_nats_server_is_away() {
         ..samla_log::ConnectOptions::default()
     };
     let gateway = gateway_on(&server.client_url(), options, test_config()).await;
-    let state = AppState {
-        ingest: gateway.service.clone(),
-        tokens: SharedTokens::fixed(fixture().tokens.clone()),
-        query: None,
-    };
     let nats = gateway.log.connection().nats_client().clone();
+    // Bound (subscribed, one round trip done) before the server goes.
+    let door = samla_api::NatsDoor::bind(nats, gateway.service.clone())
+        .await
+        .expect("bind the NATS door");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let api = tokio::spawn(run(state, None, Some(nats), async move {
+    let serving = tokio::spawn(door.serve(async move {
         let _ = stopped.await;
     }));
     server = tokio::task::spawn_blocking(move || {
@@ -190,12 +258,11 @@ async fn run_stops_while_the_nats_server_is_away() {
     .await
     .expect("join");
 
-    stop.send(()).expect("run is running");
-    tokio::time::timeout(Duration::from_secs(30), api)
+    stop.send(()).expect("the door is serving");
+    tokio::time::timeout(Duration::from_secs(30), serving)
         .await
-        .expect("run returns with the NATS server away")
-        .expect("join")
-        .expect("run ends cleanly");
+        .expect("the door stops with the NATS server away")
+        .expect("join");
     drop(server);
 }
 
