@@ -155,6 +155,31 @@ pub async fn gateway_on(url: &str, options: ConnectOptions, config: IngestConfig
     }
 }
 
+/// A gateway on a nats-server of its own, for a test that stops the server: requests
+/// give up after 1 s.
+pub async fn gateway_on_own_server() -> (NatsServer, Gateway) {
+    let server = tokio::task::spawn_blocking(NatsServer::start)
+        .await
+        .expect("join")
+        .expect("start a nats-server");
+    let options = ConnectOptions {
+        request_timeout: Duration::from_secs(1),
+        ..ConnectOptions::default()
+    };
+    let gateway = gateway_on(&server.client_url(), options, test_config()).await;
+    (server, gateway)
+}
+
+/// Stops `server` (off the runtime: it waits for the process) and hands it back stopped.
+pub async fn stop_server(mut server: NatsServer) -> NatsServer {
+    tokio::task::spawn_blocking(move || {
+        server.stop();
+        server
+    })
+    .await
+    .expect("join")
+}
+
 /// The NATS door of a gateway, served until the returned sender fires (or drops).
 ///
 /// Doors of concurrent tests on the shared server are one queue group, like replicas:

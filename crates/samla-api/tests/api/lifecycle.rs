@@ -233,15 +233,7 @@ async fn run_serves_both_doors_and_stops_on_one_signal() {
 /// NATS door: its last flush would wait for a reconnect that never comes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_nats_door_stops_while_the_nats_server_is_away() {
-    let mut server = tokio::task::spawn_blocking(samla_testkit::NatsServer::start)
-        .await
-        .expect("join")
-        .expect("start a nats-server");
-    let options = samla_log::ConnectOptions {
-        request_timeout: Duration::from_secs(1),
-        ..samla_log::ConnectOptions::default()
-    };
-    let gateway = gateway_on(&server.client_url(), options, test_config()).await;
+    let (server, gateway) = gateway_on_own_server().await;
     let nats = gateway.log.connection().nats_client().clone();
     // Bound (subscribed, one round trip done) before the server goes.
     let door = samla_api::NatsDoor::bind(nats, gateway.service.clone())
@@ -251,12 +243,7 @@ async fn the_nats_door_stops_while_the_nats_server_is_away() {
     let serving = tokio::spawn(door.serve(async move {
         let _ = stopped.await;
     }));
-    server = tokio::task::spawn_blocking(move || {
-        server.stop();
-        server
-    })
-    .await
-    .expect("join");
+    let server = stop_server(server).await;
 
     stop.send(()).expect("the door is serving");
     tokio::time::timeout(Duration::from_secs(30), serving)

@@ -5,7 +5,6 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use proto_events::{Kind, Text, decode_json};
 use samla_api::{IngestConfig, RateLimit};
-use samla_testkit::NatsServer;
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -315,25 +314,12 @@ async fn a_slow_request_times_out_with_503_and_its_retry_is_a_duplicate() {
 #[tokio::test]
 async fn nats_down_is_503_and_nothing_is_reported_stored() {
     // Its own server: this test stops it.
-    let mut server = tokio::task::spawn_blocking(NatsServer::start)
-        .await
-        .expect("join")
-        .expect("start a nats-server");
-    let options = samla_log::ConnectOptions {
-        request_timeout: Duration::from_secs(1),
-        ..samla_log::ConnectOptions::default()
-    };
-    let gateway = gateway_on(&server.client_url(), options, test_config()).await;
+    let (server, gateway) = gateway_on_own_server().await;
     let before = envelope(Kind::NeedRaised, "t-503", "alfa", "need-1");
     let (status, _, _) = post_json(&gateway.router, "alfa", &json(&before)).await;
     assert_eq!(status, StatusCode::ACCEPTED);
 
-    server = tokio::task::spawn_blocking(move || {
-        server.stop();
-        server
-    })
-    .await
-    .expect("join");
+    let server = stop_server(server).await;
     let events = [
         envelope(Kind::NeedRaised, "t-503", "alfa", "need-2"),
         envelope(Kind::NeedRaised, "t-503", "alfa", "need-3"),
