@@ -422,6 +422,22 @@ pub async fn run(
         .map(drop)
 }
 
+/// Ctrl-C or SIGTERM: how a service is asked to stop (by a terminal, by systemd or a
+/// container runtime).
+pub async fn wait_for_signal() {
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match terminate.as_mut() {
+                Some(signal) => { signal.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
+}
+
 /// [`run`] until `signal` completes, then stops it cleanly. An engine that fails first
 /// (a folder in use, a store that cannot be written) ends it with that error at once: a
 /// process must not live on with its projector dead.

@@ -397,6 +397,38 @@ async fn broken_read_models_are_rebuilt_beside_the_live_ones() {
     }
 }
 
+/// systemd and container runtimes stop a service with SIGTERM: the projector stops
+/// cleanly on it, as on Ctrl-C, rather than die of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_projector_cleanly() {
+    let server = NatsServer::start().expect("nats-server");
+    let log = open_log(&server).await;
+    append_all(&log, &samla_sim::generate_n(9, 100)).await;
+    let folder = tempfile::tempdir().expect("tempdir");
+    let (child, stdout) = spawn_with_progress(&server, folder.path(), &[]);
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().expect("a progress line").expect("readable");
+    assert!(first.starts_with("applied "), "{first}");
+    let pid = child.id().to_string();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let (ended, end) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = ended.send(child.wait_with_output());
+    });
+    let output = end
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("the projector did not stop within 60 s of SIGTERM")
+        })
+        .expect("its status");
+    assert!(output.status.success(), "{:?}", output.status);
+}
+
 /// An empty log has a digest too: that of no read models, at checkpoint 0. (The head, 0,
 /// was "reached" before the read models were even opened, and the catch-up stopped the
 /// projector before it could answer.)

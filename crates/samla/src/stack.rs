@@ -232,7 +232,7 @@ pub async fn projector(args: ProjectorArgs) -> CliResult {
         }
         return Ok(());
     }
-    engine::run_until(Projector::new(), log, config, wait_for_signal())
+    engine::run_until(Projector::new(), log, config, engine::wait_for_signal())
         .await
         .map_err(|error| CliError::Failed(anyhow::Error::new(error)))
 }
@@ -385,7 +385,7 @@ impl Started {
         let mut failure: Option<CliError> = None;
         let mut api_done = None;
         let mut projector_done = None;
-        let signal = wait_for_signal();
+        let signal = engine::wait_for_signal();
         tokio::pin!(signal);
         tokio::pin!(gone);
         loop {
@@ -450,21 +450,6 @@ impl Started {
             Some(error) => Err(error),
             None => Ok(()),
         }
-    }
-}
-
-/// Ctrl-C or SIGTERM.
-pub async fn wait_for_signal() {
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = async {
-            match terminate.as_mut() {
-                Some(signal) => { signal.recv().await; }
-                None => std::future::pending::<()>().await,
-            }
-        } => {}
     }
 }
 

@@ -103,11 +103,6 @@ async fn main() -> anyhow::Result<()> {
             }
         });
     }
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot wait for Ctrl-C; stopping");
-        }
-    };
-    engine::run_until(projector, log, config, ctrl_c).await?;
+    engine::run_until(projector, log, config, engine::wait_for_signal()).await?;
     Ok(())
 }
