@@ -77,12 +77,7 @@ pub async fn run_projector(args: ProjectorArgs) -> Result<(), BenchError> {
             }
         });
     }
-    let sigint = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            eprintln!("samla bench projector: cannot wait for SIGINT ({error}); stopping");
-        }
-    };
-    engine::run_until(projector, log, config, sigint)
+    engine::run_until(projector, log, config, engine::wait_for_signal())
         .await
         .map_err(|error| BenchError::ProjectorFailed(error.to_string()))
 }

@@ -448,22 +448,33 @@ pub async fn run_until(
     signal: impl std::future::Future<Output = ()>,
 ) -> Result<(), ProjectorError> {
     let (stop, stopped) = watch::channel(false);
-    let mut service = tokio::spawn(run(projector, log, config, stopped));
-    let ended = tokio::select! {
-        () = signal => None,
-        ended = &mut service => Some(ended),
+    let service = tokio::spawn(run(projector, log, config, stopped));
+    stop_when(service, stop, signal).await.1
+}
+
+/// Waits for `signal` or for the engine task `service` to end by itself, whichever comes
+/// first, then stops it with `stop` and waits for it: the signal's output (`None` when
+/// the engine ended first, which only an error makes it do) and the engine's result.
+async fn stop_when<T, S: std::future::Future>(
+    mut service: tokio::task::JoinHandle<Result<T, ProjectorError>>,
+    stop: watch::Sender<bool>,
+    signal: S,
+) -> (Option<S::Output>, Result<T, ProjectorError>) {
+    let (signalled, ended) = tokio::select! {
+        signalled = signal => (Some(signalled), None),
+        ended = &mut service => (None, Some(ended)),
     };
     let _ = stop.send(true);
     let ended = match ended {
         Some(ended) => ended,
         None => service.await,
     };
-    ended.map_err(task_failed)?
-}
-
-/// A projector task that panicked or was cancelled.
-fn task_failed(error: tokio::task::JoinError) -> ProjectorError {
-    ProjectorError::Storage(format!("the projector task failed: {error}"))
+    let result = ended.unwrap_or_else(|error| {
+        Err(ProjectorError::Storage(format!(
+            "the projector task failed: {error}"
+        )))
+    });
+    (signalled, result)
 }
 
 /// [`run`], handing back the read-model store once stopped (still open, flushed).
@@ -785,27 +796,18 @@ pub async fn catch_up_and_digest(
     let projector = Projector::new();
     let head = log.head().await?.last_seq;
     let (stop, stopped) = watch::channel(false);
-    let mut service = tokio::spawn(run_returning_store(projector.clone(), log, config, stopped));
-    // The service ends early only on an error (a folder it cannot use, the log gone): that
-    // error is the answer, not a wait for a head it will never reach.
+    let service = tokio::spawn(run_returning_store(projector.clone(), log, config, stopped));
     // Loaded first: before the read models are opened the projector says it applied 0,
     // which is "current" for an empty log, and stopping it then would leave no answer.
     let current = async {
         let day = Duration::from_secs(24 * 3600);
         projector.wait_loaded(day).await && projector.wait_until_current(head, day).await
     };
-    let (reached, ended) = tokio::select! {
-        reached = current => (reached, None),
-        ended = &mut service => (false, Some(ended)),
-    };
-    let _ = stop.send(true);
-    let ended = match ended {
-        Some(ended) => ended,
-        None => service.await,
-    };
-    let store = ended.map_err(task_failed)??;
-    match store {
-        Some(store) if reached => Ok((store.digest()?, store.checkpoint()?)),
+    // An engine that ends first failed (a folder it cannot use, the log gone): its error
+    // is the answer, not a wait for a head it will never reach.
+    let (reached, store) = stop_when(service, stop, current).await;
+    match store? {
+        Some(store) if reached == Some(true) => Ok((store.digest()?, store.checkpoint()?)),
         _ => Err(ProjectorError::Stopped),
     }
 }

@@ -241,6 +241,22 @@ fn digest_at_head(server: &NatsServer, folder: &std::path::Path) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Waits up to 60 s for `child` to exit (`after` says after what, for the failure) and
+/// returns its output; kills it if it does not.
+fn exit_within_a_minute(child: std::process::Child, after: &str) -> std::process::Output {
+    let pid = child.id().to_string();
+    let (ended, end) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = ended.send(child.wait_with_output());
+    });
+    end.recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("the projector did not exit within 60 s {after}")
+        })
+        .expect("its output")
+}
+
 /// Corrections the fold refused (none expected from the generator, but counted honestly).
 fn superseding_refusals(raws: &[RawEvent]) -> u64 {
     let (folder, _) = fold_in_memory(raws, 1000).expect("fold");
@@ -415,17 +431,7 @@ async fn sigterm_stops_the_projector_cleanly() {
         .status()
         .expect("kill");
     assert!(status.success());
-    let (ended, end) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = ended.send(child.wait_with_output());
-    });
-    let output = end
-        .recv_timeout(std::time::Duration::from_secs(60))
-        .unwrap_or_else(|_| {
-            let _ = Command::new("kill").args(["-KILL", &pid]).status();
-            panic!("the projector did not stop within 60 s of SIGTERM")
-        })
-        .expect("its status");
+    let output = exit_within_a_minute(child, "of SIGTERM");
     assert!(output.status.success(), "{:?}", output.status);
 }
 
@@ -480,18 +486,7 @@ async fn a_folder_in_use_is_not_rebuilt_beside() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn projector");
-    let pid = child.id().to_string();
-    let (ended, end) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = ended.send(child.wait_with_output());
-    });
-    let output = end
-        .recv_timeout(std::time::Duration::from_secs(60))
-        .unwrap_or_else(|_| {
-            let _ = Command::new("kill").arg(&pid).status();
-            panic!("the projector did not exit within 60 s")
-        })
-        .expect("its output");
+    let output = exit_within_a_minute(child, "of its start");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(stderr.contains("read models in use"), "{stderr}");

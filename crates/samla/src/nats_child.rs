@@ -155,8 +155,6 @@ impl ManagedNats {
         }
     }
 
-    /// Stops the server gracefully (SIGTERM: it flushes and closes its files), killing it
-    /// if it takes longer than the deadline.
     /// Resolves once the server has exited by itself (killed, crashed, out of memory):
     /// the error to stop the stack with, naming the exit and the end of its log.
     pub async fn exited(&mut self) -> CliError {
@@ -172,6 +170,8 @@ impl ManagedNats {
         ))
     }
 
+    /// Stops the server gracefully (SIGTERM: it flushes and closes its files), killing it
+    /// if it takes longer than the deadline.
     pub async fn stop(mut self) -> CliResult {
         if let Some(pid) = self.child.id().and_then(|id| Pid::from_raw(id as i32)) {
             let _ = kill_process(pid, Signal::TERM);
