@@ -313,8 +313,18 @@ fn rebuild_reason(
     let fold = store.get(FOLD_KEY)?;
     let expected_fold = format!("{FOLD_NAME}/{FOLD_VERSION}");
     let identity = log.identity().to_string();
-    if folder.applied_seq() == 0 && fold.is_none() {
-        return Ok(None); // fresh folder
+    if folder.applied_seq() == 0 {
+        // Every write carries the checkpoint with the rows, so rows without one were not
+        // written by a projector (or sled lost the checkpoint): folding from the start over
+        // them would count every event twice.
+        if store.has_prefix(crate::store::MODEL_PREFIX)? {
+            return Ok(Some(
+                "the folder holds read-model rows but no checkpoint".into(),
+            ));
+        }
+        if fold.is_none() {
+            return Ok(None); // fresh folder
+        }
     }
     if fold.as_deref() != Some(expected_fold.as_bytes()) {
         return Ok(Some(format!(
@@ -400,13 +410,29 @@ fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, ProjectorError> {
 }
 
 /// Opens the current folder and loads it, or says why it cannot be used.
+///
+/// sled 0.34 panics on some damage rather than return an error (bytes overwritten in the
+/// middle of its data file: `serialization.rs`), so a panic here is corruption too.
 fn open_and_load(
     folder: &Path,
     resident_rows: usize,
 ) -> Result<(SledStore, Folder), ProjectorError> {
-    let store = SledStore::open(folder)?;
-    let loaded = Folder::open(&store, resident_rows)?;
-    Ok((store, loaded))
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let store = SledStore::open(folder)?;
+        let loaded = Folder::open(&store, resident_rows)?;
+        Ok((store, loaded))
+    }))
+    .unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        Err(ProjectorError::Corrupt(format!(
+            "reading {} failed inside sled: {why}",
+            folder.display()
+        )))
+    })
 }
 
 /// Runs the projector until `shutdown` fires: opens (or rebuilds) the read models in
@@ -504,13 +530,15 @@ async fn run_returning_store(
                 rebuild(&projector, &log, &config, &current, &mut shutdown).await?
             }
         },
-        // A folder in use is not broken: rebuilding beside it would take it over.
-        Err(error @ ProjectorError::InUse(_)) => return Err(error),
-        Err(error) => {
+        Err(error @ ProjectorError::Corrupt(_)) => {
             tracing::warn!(%error, "the read models cannot be read; rebuilding them from the log");
             install(&projector, Folder::new(), ReadyState::Rebuilding);
             rebuild(&projector, &log, &config, &current, &mut shutdown).await?
         }
+        // Anything else (a folder in use, permissions, no space, too many open files) says
+        // nothing against the folder: rebuilding beside it would take it over or throw it
+        // away, and meet the same cause.
+        Err(error) => return Err(error),
     };
     if *shutdown.borrow() {
         return Ok(None);

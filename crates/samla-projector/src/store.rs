@@ -34,10 +34,17 @@ pub trait KvStore {
 
     /// The last sequence applied.
     fn checkpoint(&self) -> Result<u64, ProjectorError> {
-        Ok(self
-            .get(CHECKPOINT_KEY)?
-            .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
-            .map_or(0, u64::from_be_bytes))
+        match self.get(CHECKPOINT_KEY)? {
+            None => Ok(0),
+            Some(bytes) => <[u8; 8]>::try_from(bytes.as_slice())
+                .map(u64::from_be_bytes)
+                .map_err(|_| {
+                    ProjectorError::Corrupt(format!(
+                        "the checkpoint is {} bytes long, not 8",
+                        bytes.len()
+                    ))
+                }),
+        }
     }
 
     /// SHA-256 over the read-model keys and values in key order (bookkeeping excluded):
@@ -129,6 +136,33 @@ fn collect_garbage(changes: usize) {
 /// it for this reason. A lock that is still held after this long belongs to somebody else.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// A sled error as the projector's. Data sled cannot read back (a file cut short or
+/// overwritten, a format it does not know) is [`ProjectorError::Corrupt`]: rebuild it from
+/// the log. Anything else (permissions, no space left, too many open files, the disk
+/// failing) is [`ProjectorError::Storage`]: the folder may be whole, and a rebuild would
+/// meet the same cause, so nothing is rebuilt over it.
+pub(crate) fn from_sled(error: sled::Error) -> ProjectorError {
+    if is_corrupt(&error) {
+        ProjectorError::Corrupt(error.to_string())
+    } else {
+        ProjectorError::Storage(error.to_string())
+    }
+}
+
+/// Whether `error` says the data is unreadable, rather than that it could not be reached.
+fn is_corrupt(error: &sled::Error) -> bool {
+    match error {
+        sled::Error::Corruption { .. }
+        | sled::Error::Unsupported(_)
+        | sled::Error::ReportableBug(_) => true,
+        sled::Error::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+        ),
+        sled::Error::CollectionNotFound(_) => false,
+    }
+}
+
 /// Whether sled refused to open a folder because its lock is held.
 fn lock_is_held(error: &sled::Error) -> bool {
     matches!(error, sled::Error::Io(io) if io.to_string().starts_with("could not acquire lock"))
@@ -172,17 +206,32 @@ impl SledStore {
                     )));
                 }
                 Err(error) => {
-                    return Err(ProjectorError::Storage(format!(
-                        "cannot open {}: {error}",
-                        path.display()
-                    )));
+                    let path = path.display();
+                    return Err(if is_corrupt(&error) {
+                        ProjectorError::Corrupt(format!("cannot open {path}: {error}"))
+                    } else {
+                        ProjectorError::Storage(format!(
+                            "cannot open {path}: {error}: the folder was left as it is; fix \
+                             the cause (its permissions, free space, the open-file limit, \
+                             the disk) and start again, or move the folder away to rebuild \
+                             the read models from the log"
+                        ))
+                    });
                 }
             }
         };
         let tree = db
             .open_tree("read_models")
-            .map_err(|error| ProjectorError::Storage(error.to_string()))?;
+            .map_err(from_sled)?;
         Ok(Self { db, tree })
+    }
+
+    /// Whether any key starts with `prefix` (reads one key at most).
+    pub fn has_prefix(&self, prefix: &[u8]) -> Result<bool, ProjectorError> {
+        match self.tree.scan_prefix(prefix).next() {
+            None => Ok(false),
+            Some(entry) => entry.map(|_| true).map_err(from_sled),
+        }
     }
 
     /// The tree as a backing for read-model tables.
@@ -196,7 +245,7 @@ impl SledStore {
         self.db
             .flush()
             .map(|_| ())
-            .map_err(|error| ProjectorError::Storage(error.to_string()))
+            .map_err(from_sled)
     }
 }
 
@@ -217,14 +266,14 @@ impl SledStore {
             if in_batch >= part.max(1) {
                 self.tree
                     .apply_batch(std::mem::take(&mut batch))
-                    .map_err(|error| ProjectorError::Storage(error.to_string()))?;
+                    .map_err(from_sled)?;
                 collect_garbage(in_batch);
                 in_batch = 0;
             }
         }
         self.tree
             .apply_batch(batch)
-            .map_err(|error| ProjectorError::Storage(error.to_string()))?;
+            .map_err(from_sled)?;
         collect_garbage(in_batch);
         Ok(())
     }
@@ -242,7 +291,7 @@ impl KvStore for SledStore {
         }
         self.tree
             .apply_batch(batch)
-            .map_err(|error| ProjectorError::Storage(error.to_string()))?;
+            .map_err(from_sled)?;
         collect_garbage(count);
         Ok(())
     }
@@ -251,7 +300,7 @@ impl KvStore for SledStore {
         self.tree
             .get(key)
             .map(|value| value.map(|v| v.to_vec()))
-            .map_err(|error| ProjectorError::Storage(error.to_string()))
+            .map_err(from_sled)
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<Entry>, ProjectorError> {
@@ -259,7 +308,7 @@ impl KvStore for SledStore {
             .scan_prefix(prefix)
             .map(|item| {
                 item.map(|(key, value)| (key.to_vec(), value.to_vec()))
-                    .map_err(|error| ProjectorError::Storage(error.to_string()))
+                    .map_err(from_sled)
             })
             .collect()
     }

@@ -364,7 +364,7 @@ async fn broken_read_models_are_rebuilt_beside_the_live_ones() {
         folder.path().join(name.trim())
     };
     type Breakage = Box<dyn Fn(&std::path::Path)>;
-    let breakages: [(&str, Breakage); 3] = [
+    let breakages: [(&str, Breakage); 6] = [
         (
             "a fold version from another release",
             Box::new(|path| {
@@ -395,6 +395,18 @@ async fn broken_read_models_are_rebuilt_beside_the_live_ones() {
             "the folder deleted",
             Box::new(|path| std::fs::remove_dir_all(path).expect("delete")),
         ),
+        (
+            "sled's config file cut short (sled: corrupted data)",
+            Box::new(|path| cut_to_half(&path.join("conf"))),
+        ),
+        (
+            "a checkpoint of the wrong length",
+            Box::new(|path| write_meta(path, b"meta/checkpoint", Some(vec![1, 2, 3]))),
+        ),
+        (
+            "the checkpoint lost, the rows kept (a fold from the start would count twice)",
+            Box::new(|path| write_meta(path, b"meta/checkpoint", None)),
+        ),
     ];
     for (what, break_it) in breakages {
         let before = current();
@@ -411,6 +423,112 @@ async fn broken_read_models_are_rebuilt_beside_the_live_ones() {
             );
         }
     }
+}
+
+/// Cuts a file to half its length.
+fn cut_to_half(path: &std::path::Path) {
+    let length = std::fs::metadata(path).expect("metadata").len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|file| file.set_len(length / 2))
+        .expect("cut a file");
+}
+
+/// Sets (or, with `None`, removes) one bookkeeping key of a read-model folder.
+fn write_meta(folder: &std::path::Path, key: &[u8], value: Option<Vec<u8>>) {
+    let mut store = SledStore::open(folder).expect("open");
+    store.apply(vec![(key.to_vec(), value)]).expect("write");
+    store.flush().expect("flush");
+}
+
+/// The read-model folders (`models-<n>`) of a data folder.
+fn model_folders(data_dir: &std::path::Path) -> Vec<std::ffi::OsString> {
+    let mut folders: Vec<_> = std::fs::read_dir(data_dir)
+        .expect("list")
+        .map(|entry| entry.expect("entry").file_name())
+        .filter(|name| name.to_string_lossy().starts_with("models-"))
+        .collect();
+    folders.sort();
+    folders
+}
+
+/// sled 0.34 panics, rather than return an error, on some bytes overwritten in its data
+/// file. That is damage like any other: the engine rebuilds beside it instead of dying
+/// with it (and dying again on every restart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_sled_panics_on_is_rebuilt_beside() {
+    let server = NatsServer::start().expect("nats-server");
+    let log = open_log(&server).await;
+    append_all(&log, &samla_sim::generate_n(3, CRISIS_EVENTS)).await;
+    let raws = read_all(&log).await;
+    let folder = tempfile::tempdir().expect("tempdir");
+    let run = || engine::catch_up_and_digest(log.clone(), EngineConfig::new(folder.path()));
+    assert_eq!(run().await.expect("first").0, reference_digest(&raws));
+    let models = folder.path().join("models-1");
+
+    // Where damage makes sled panic depends on how its log was laid out: find such a place
+    // on a copy, so the premise is checked rather than assumed.
+    let length = std::fs::metadata(models.join("db")).expect("metadata").len();
+    let panics_at = [4, 5, 3, 6, 2].into_iter().map(|eighth| length * eighth / 8).find(|&at| {
+        let copy = tempfile::tempdir().expect("tempdir");
+        for file in ["conf", "db"] {
+            std::fs::copy(models.join(file), copy.path().join(file)).expect("copy");
+        }
+        overwrite(&copy.path().join("db"), at);
+        let path = copy.path().to_path_buf();
+        std::panic::catch_unwind(move || {
+            let store = SledStore::open(&path).expect("sled said why");
+            samla_projector::folder::Folder::open(&store, 25_000).map(drop)
+        })
+        .is_err()
+    });
+    let at = panics_at.expect("no place in sled's data file where damage makes it panic");
+    overwrite(&models.join("db"), at);
+
+    let (digest, checkpoint) = run().await.expect("a panic in sled ended the engine");
+    assert_eq!(digest, reference_digest(&raws));
+    assert_eq!(checkpoint, raws.len() as u64);
+    assert_eq!(model_folders(folder.path()), vec!["models-2"]);
+}
+
+/// Writes 4 KiB of garbage into a file at `at`.
+fn overwrite(path: &std::path::Path, at: u64) {
+    use std::io::{Seek, Write};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .expect("open");
+    file.seek(std::io::SeekFrom::Start(at)).expect("seek");
+    file.write_all(&[0xA5; 4096]).expect("write");
+}
+
+/// An error that says nothing against the folder (here, something that is not a folder
+/// where the read models should be; in the field, permissions, no space left, too many
+/// open files) stops the engine and leaves everything as it was: a rebuild would meet the
+/// same cause, and swapping it in would throw the old folder away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_that_cannot_be_reached_is_left_as_it_is() {
+    let server = NatsServer::start().expect("nats-server");
+    let log = open_log(&server).await;
+    append_all(&log, &samla_sim::generate_n(5, 200)).await;
+    let folder = tempfile::tempdir().expect("tempdir");
+    let models = folder.path().join("models-1");
+    std::fs::write(&models, b"not a folder").expect("write");
+
+    let error = engine::catch_up_and_digest(log.clone(), EngineConfig::new(folder.path()))
+        .await
+        .expect_err("opened a file as a folder");
+    assert!(
+        matches!(error, samla_projector::ProjectorError::Storage(_)),
+        "{error}"
+    );
+    let text = error.to_string();
+    assert!(text.contains(&models.display().to_string()), "{text}");
+    assert!(text.contains("left as it is"), "{text}");
+    assert_eq!(model_folders(folder.path()), vec!["models-1"]);
+    assert_eq!(std::fs::read(&models).expect("read"), b"not a folder");
+    assert!(!folder.path().join("CURRENT").exists());
 }
 
 /// systemd and container runtimes stop a service with SIGTERM: the projector stops
@@ -468,12 +586,7 @@ async fn a_folder_in_use_is_not_rebuilt_beside() {
         "{error}"
     );
     assert!(error.to_string().contains("models-1"), "{error}");
-    let folders: Vec<_> = std::fs::read_dir(folder.path())
-        .expect("list")
-        .map(|entry| entry.expect("entry").file_name())
-        .filter(|name| name.to_string_lossy().starts_with("models-"))
-        .collect();
-    assert_eq!(folders, vec![std::ffi::OsString::from("models-1")]);
+    assert_eq!(model_folders(folder.path()), vec!["models-1"]);
     let current = std::fs::read_to_string(folder.path().join("CURRENT"));
     assert!(current.is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound));
 
