@@ -23,6 +23,8 @@
 //! - `cluster.rs`: [`NatsCluster`].
 //! - `probe.rs`: free ports, a minimal HTTP GET for `/healthz` and `/jsz`, process checks.
 //! - `server_log.rs`: reading the server's log for errors and reload results.
+//! - `relay.rs`: [`Relay`], a TCP relay that can go silent without closing, for tests of
+//!   connections that die that way.
 //! - `src/bin/samla-testkit-crash-helper.rs`: a process that starts a server and dies,
 //!   used by the watchdog test.
 
@@ -31,6 +33,7 @@ mod cluster;
 mod config;
 mod error;
 mod probe;
+mod relay;
 mod server;
 mod server_log;
 mod spawner;
@@ -47,6 +50,7 @@ pub use cluster::NatsCluster;
 pub use config::{CLUSTER_NODE_TEMPLATE, SINGLE_TEMPLATE, render};
 pub use error::TestkitError;
 pub use probe::{port_is_open, process_is_gone};
+pub use relay::Relay;
 pub use server::{DEFAULT_MAX_FILE_STORE, NatsServer, NatsServerBuilder};
 
 /// Polls `poll` every ~20 ms until it yields `Some`, and returns that value. Panics with

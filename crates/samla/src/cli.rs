@@ -497,6 +497,11 @@ pub struct TailArgs {
     /// One JSON object per event on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Reconnect when the server sends nothing for this many seconds, not even the
+    /// keep-alive it sends every 15: a connection that died without closing (a suspended
+    /// laptop, a dropped VPN, a crashed proxy) would otherwise wait for ever.
+    #[arg(long, value_name = "SECONDS", default_value_t = 45, value_parser = clap::value_parser!(u64).range(1..))]
+    pub silence: u64,
 }
 
 #[derive(Debug, Args)]

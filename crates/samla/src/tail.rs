@@ -19,11 +19,20 @@ pub async fn tail(args: TailArgs) -> CliResult {
         None => only_incident(&api).await?,
     };
     let path = format!("v1/incidents/{incident}/live");
+    let silence = Duration::from_secs(args.silence);
     let mut last_id = args.after;
     let mut shown = 0u64;
     let mut failures = 0u32;
     loop {
-        let response = match api.get_stream(&path, last_id).await {
+        let answer = tokio::time::timeout(silence, api.get_stream(&path, last_id))
+            .await
+            .unwrap_or_else(|_| {
+                Err(CliError::Unavailable(format!(
+                    "the server did not answer within {} s",
+                    args.silence
+                )))
+            });
+        let response = match answer {
             Ok(response) => response,
             Err(CliError::Unavailable(message)) if failures < 30 => {
                 failures += 1;
@@ -37,8 +46,19 @@ pub async fn tail(args: TailArgs) -> CliResult {
         let mut body = response.bytes_stream();
         let mut buffer = String::new();
         let mut event = SseEvent::default();
-        while let Some(chunk) = body.next().await {
-            let Ok(chunk) = chunk else { break };
+        loop {
+            let chunk = match tokio::time::timeout(silence, body.next()).await {
+                Ok(Some(Ok(chunk))) => chunk,
+                Ok(None | Some(Err(_))) => break,
+                Err(_) => {
+                    eprintln!(
+                        "samla tail: nothing from the server for {} s, not even its keep-alive: \
+                         the connection is taken as dead",
+                        args.silence
+                    );
+                    break;
+                }
+            };
             buffer.push_str(&String::from_utf8_lossy(&chunk));
             while let Some(end) = buffer.find('\n') {
                 let line = buffer[..end].trim_end_matches('\r').to_owned();

@@ -171,7 +171,8 @@ impl Drop for Up {
     }
 }
 
-fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
+/// The lines of `stream` as they come, read on a thread of their own.
+pub fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
     let (send, receive) = channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines() {

@@ -1,10 +1,12 @@
 //! `samla org add`, `samla emit` and `samla tail` against a running `samla up`.
 
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::{Up, get, run};
+use crate::common::{Up, get, lines, run, samla_binary};
 
 const INCIDENT: &str = "emit-test";
 
@@ -67,14 +69,7 @@ fn org_add_then_emit_reports_each_line_and_a_retry_stores_nothing_twice() {
         "--json",
         "-",
     ];
-    // The token file is reread every few seconds: the first emit may meet 401 until then.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let (code, stdout, stderr) = loop {
-        let outcome = run(&emit_args, &lines);
-        if outcome.0 != 5 || std::time::Instant::now() > deadline {
-            break outcome;
-        }
-    };
+    let (code, stdout, stderr) = emit_as_new_org(&emit_args, &lines);
     assert_eq!(
         code, 3,
         "some lines refused → exit 3; stdout {stdout} stderr {stderr}"
@@ -212,4 +207,97 @@ fn up_token(data: &Path) -> &'static str {
             .to_owned()
             .into_boxed_str(),
     )
+}
+
+/// `samla emit ARGS` with `lines` on stdin, for an organisation just added: the token file
+/// is reread every few seconds, so the first emits may meet 401 (exit 5) until then.
+fn emit_as_new_org(args: &[&str], lines: &str) -> (i32, String, String) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let outcome = run(args, lines);
+        if outcome.0 != 5 || std::time::Instant::now() > deadline {
+            return outcome;
+        }
+    }
+}
+
+/// A live stream whose connection dies without closing (a suspended laptop, a dropped VPN:
+/// no FIN, nothing more arrives) is taken as dead after `--silence` seconds with nothing,
+/// not even the server's keep-alive; `samla tail` then resumes after the last event shown.
+#[test]
+fn tail_resumes_when_its_connection_goes_silent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().expect("utf-8");
+    let up = Up::start(&data, &[]);
+    let (code, _, stderr) = run(&["org", "add", "kommun", "--data-dir", data_arg], "");
+    assert_eq!(code, 0, "{stderr}");
+    let emit = [
+        "emit",
+        "--org",
+        "kommun",
+        "--data-dir",
+        data_arg,
+        "--json",
+        "-",
+    ];
+    let mut joined = vector("organisation_joined", "kommun");
+    joined["aggregate"]["id"] = "kommun".into();
+    let first = [vector("incident_declared", "kommun"), joined].map(|e| e.to_string());
+    let (code, stdout, stderr) = emit_as_new_org(&emit, &first.join("\n"));
+    assert_eq!(code, 0, "{stdout} {stderr}");
+
+    let api = reqwest::Url::parse(&up.api).expect("API URL");
+    let relay = samla_testkit::Relay::start(api.socket_addrs(|| None).expect("address")[0]);
+    let through_relay = format!("http://{}/", relay.address());
+    let mut tail = Command::new(samla_binary())
+        .args(["tail", "--org", "kommun", "--data-dir", data_arg])
+        .args([
+            "--api",
+            &through_relay,
+            "--incident",
+            INCIDENT,
+            "--after",
+            "0",
+        ])
+        .args(["--limit", "3", "--json", "--silence", "2"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn samla tail");
+    let shown = lines(tail.stdout.take().expect("stdout"));
+    let said = lines(tail.stderr.take().expect("stderr"));
+    let next = |what: &str| {
+        let line = shown
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("samla tail showed no {what} within 60 s"));
+        serde_json::from_str::<Value>(&line).expect("JSON")
+    };
+    assert_eq!(next("first event")["kind"], "incident_declared");
+    assert_eq!(next("second event")["kind"], "organisation_joined");
+
+    // The connection goes silent; the next event is stored meanwhile.
+    relay.silence_held();
+    let (code, stdout, stderr) = run(&emit, &vector("need_raised", "kommun").to_string());
+    assert_eq!(code, 0, "{stdout} {stderr}");
+    let third = next("event after its connection went silent");
+    assert_eq!(third["kind"], "need_raised", "{third}");
+    let (exited, waited) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exited.send(tail.wait());
+    });
+    let status = waited
+        .recv_timeout(Duration::from_secs(60))
+        .expect("samla tail ran on past --limit")
+        .expect("wait");
+    assert!(status.success(), "{status}");
+    let stderr: Vec<String> = said.try_iter().collect();
+    assert!(
+        stderr
+            .iter()
+            .any(|line| line.contains("not even its keep-alive")),
+        "{stderr:?}"
+    );
+    assert_eq!(relay.connections(), 2, "one stream, then one resumed");
 }
