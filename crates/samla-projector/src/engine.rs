@@ -55,6 +55,9 @@ pub const WRITE_ROWS: usize = 4_000;
 /// [`EngineConfig::resident_rows`] by default.
 pub const RESIDENT_ROWS: usize = 25_000;
 
+/// [`EngineConfig::catch_up_stall`] by default.
+pub const CATCH_UP_STALL: Duration = Duration::from_secs(120);
+
 /// Settings of one projector.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -87,6 +90,10 @@ pub struct EngineConfig {
     /// folds without reading rows back; a larger one holds about this many rows (~1 KB
     /// each at most) plus one write window, and reads the rows it touches again.
     pub resident_rows: usize,
+    /// How long [`catch_up_and_digest`] waits with nothing applied (the log out of reach,
+    /// say) before it gives up with [`ProjectorError::Stalled`]. A projector that follows
+    /// the log waits for it however long it takes.
+    pub catch_up_stall: Duration,
 }
 
 impl EngineConfig {
@@ -99,6 +106,7 @@ impl EngineConfig {
             write_interval: Duration::from_secs(2),
             head_write_delay: Duration::from_millis(100),
             resident_rows: RESIDENT_ROWS,
+            catch_up_stall: CATCH_UP_STALL,
         }
     }
 
@@ -262,6 +270,17 @@ impl Projector {
             tokio::time::timeout(deadline, loaded.wait_for(|loaded| *loaded)).await,
             Ok(Ok(_))
         )
+    }
+
+    /// A count that grows with any work done: read models loaded, events applied,
+    /// quarantined or skipped, batches written. Equal twice, nothing happened between.
+    fn progress(&self) -> u64 {
+        let metrics = &self.metrics;
+        u64::from(*self.loaded.borrow())
+            + metrics.applied_events.load(Ordering::Relaxed)
+            + metrics.quarantined_events.load(Ordering::Relaxed)
+            + metrics.skipped_events.load(Ordering::Relaxed)
+            + metrics.batches.load(Ordering::Relaxed)
     }
 
     /// Waits until the read models are no longer being rebuilt and applied `seq`.
@@ -659,8 +678,10 @@ async fn follow(
             }
         }
         unwritten += prepared.len();
-        let changed_rows = match apply_prepared(projector, log, prepared).await {
+        let changed_rows = match apply_prepared(projector, log, prepared, shutdown).await {
             Ok(changed_rows) => changed_rows,
+            // Asked to stop while waiting for the log: the batch was not folded.
+            Err(ProjectorError::Stopped) if *shutdown.borrow() => break Ok(()),
             Err(error) => break Err(error),
         };
         // At the head, writes wait at most the head delay; behind it, they are coalesced
@@ -730,12 +751,13 @@ async fn apply_prepared(
     projector: &Projector,
     log: &Log,
     prepared: Vec<Prepared>,
+    shutdown: &watch::Receiver<bool>,
 ) -> Result<usize, ProjectorError> {
     let wanted = {
         let shared = projector.shared.read().unwrap_or_else(|p| p.into_inner());
         shared.folder.wanted(&prepared)
     };
-    let fetched = fetch(log, wanted).await?;
+    let fetched = fetch(log, wanted, shutdown).await?;
     // Nobody listening (a rebuild, a headless projector): no copies for nobody.
     let listening = projector.subscribers() > 0;
     let events: Vec<ChangedEvent> = prepared
@@ -816,26 +838,45 @@ fn unreadable(fault: String) -> ProjectorError {
 
 /// Runs the projector headless until it has applied the log's head as it was at start,
 /// stops it, and returns the digest of its read models and its checkpoint. For the crash
-/// tests and `samla digest`.
+/// tests and `--digest-at-head`. Gives up with [`ProjectorError::Stalled`] when nothing is
+/// applied for [`EngineConfig::catch_up_stall`].
 pub async fn catch_up_and_digest(
     log: Log,
     config: EngineConfig,
 ) -> Result<(String, u64), ProjectorError> {
     let projector = Projector::new();
     let head = log.head().await?.last_seq;
+    let stall = config.catch_up_stall;
     let (stop, stopped) = watch::channel(false);
     let service = tokio::spawn(run_returning_store(projector.clone(), log, config, stopped));
     // Loaded first: before the read models are opened the projector says it applied 0,
     // which is "current" for an empty log, and stopping it then would leave no answer.
     let current = async {
-        let day = Duration::from_secs(24 * 3600);
-        projector.wait_loaded(day).await && projector.wait_until_current(head, day).await
+        let mut seen = projector.progress();
+        loop {
+            if projector.wait_loaded(stall).await && projector.wait_until_current(head, stall).await
+            {
+                return Ok(());
+            }
+            let now = projector.progress();
+            if now == seen {
+                return Err(ProjectorError::Stalled(format!(
+                    "nothing was applied for {stall:?} (applied up to {} of the log's {head}): \
+                     the log may be out of reach; check that its NATS server runs and can be \
+                     reached from here, then start again",
+                    projector.applied_seq()
+                )));
+            }
+            seen = now;
+        }
     };
     // An engine that ends first failed (a folder it cannot use, the log gone): its error
     // is the answer, not a wait for a head it will never reach.
     let (reached, store) = stop_when(service, stop, current).await;
-    match store? {
-        Some(store) if reached == Some(true) => Ok((store.digest()?, store.checkpoint()?)),
+    let store = store?;
+    match (reached, store) {
+        (Some(Ok(())), Some(store)) => Ok((store.digest()?, store.checkpoint()?)),
+        (Some(Err(stalled)), _) => Err(stalled),
         _ => Err(ProjectorError::Stopped),
     }
 }

@@ -220,9 +220,7 @@ impl SledStore {
                 }
             }
         };
-        let tree = db
-            .open_tree("read_models")
-            .map_err(from_sled)?;
+        let tree = db.open_tree("read_models").map_err(from_sled)?;
         Ok(Self { db, tree })
     }
 
@@ -242,10 +240,7 @@ impl SledStore {
     /// Writes sled's buffers to disk (sled's flush is weaker than a full sync; read models
     /// are rebuildable, so this is enough).
     pub fn flush(&self) -> Result<(), ProjectorError> {
-        self.db
-            .flush()
-            .map(|_| ())
-            .map_err(from_sled)
+        self.db.flush().map(|_| ()).map_err(from_sled)
     }
 }
 
@@ -271,9 +266,7 @@ impl SledStore {
                 in_batch = 0;
             }
         }
-        self.tree
-            .apply_batch(batch)
-            .map_err(from_sled)?;
+        self.tree.apply_batch(batch).map_err(from_sled)?;
         collect_garbage(in_batch);
         Ok(())
     }
@@ -289,9 +282,7 @@ impl KvStore for SledStore {
                 None => batch.remove(key),
             }
         }
-        self.tree
-            .apply_batch(batch)
-            .map_err(from_sled)?;
+        self.tree.apply_batch(batch).map_err(from_sled)?;
         collect_garbage(count);
         Ok(())
     }

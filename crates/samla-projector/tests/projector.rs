@@ -469,20 +469,25 @@ async fn a_folder_sled_panics_on_is_rebuilt_beside() {
 
     // Where damage makes sled panic depends on how its log was laid out: find such a place
     // on a copy, so the premise is checked rather than assumed.
-    let length = std::fs::metadata(models.join("db")).expect("metadata").len();
-    let panics_at = [4, 5, 3, 6, 2].into_iter().map(|eighth| length * eighth / 8).find(|&at| {
-        let copy = tempfile::tempdir().expect("tempdir");
-        for file in ["conf", "db"] {
-            std::fs::copy(models.join(file), copy.path().join(file)).expect("copy");
-        }
-        overwrite(&copy.path().join("db"), at);
-        let path = copy.path().to_path_buf();
-        std::panic::catch_unwind(move || {
-            let store = SledStore::open(&path).expect("sled said why");
-            samla_projector::folder::Folder::open(&store, 25_000).map(drop)
-        })
-        .is_err()
-    });
+    let length = std::fs::metadata(models.join("db"))
+        .expect("metadata")
+        .len();
+    let panics_at = [4, 5, 3, 6, 2]
+        .into_iter()
+        .map(|eighth| length * eighth / 8)
+        .find(|&at| {
+            let copy = tempfile::tempdir().expect("tempdir");
+            for file in ["conf", "db"] {
+                std::fs::copy(models.join(file), copy.path().join(file)).expect("copy");
+            }
+            overwrite(&copy.path().join("db"), at);
+            let path = copy.path().to_path_buf();
+            std::panic::catch_unwind(move || {
+                let store = SledStore::open(&path).expect("sled said why");
+                samla_projector::folder::Folder::open(&store, 25_000).map(drop)
+            })
+            .is_err()
+        });
     let at = panics_at.expect("no place in sled's data file where damage makes it panic");
     overwrite(&models.join("db"), at);
 
@@ -490,6 +495,49 @@ async fn a_folder_sled_panics_on_is_rebuilt_beside() {
     assert_eq!(digest, reference_digest(&raws));
     assert_eq!(checkpoint, raws.len() as u64);
     assert_eq!(model_folders(folder.path()), vec!["models-2"]);
+}
+
+/// A catch-up to the head (`--digest-at-head`) whose log goes out of reach on the way,
+/// the connection left open with nothing more arriving, gives up once nothing was applied
+/// for its stall deadline and says why, instead of waiting a day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catch_up_that_stalls_gives_up_and_says_why() {
+    let server = NatsServer::start().expect("nats-server");
+    let log = open_log(&server).await;
+    append_all(&log, &samla_sim::generate_n(9, CRISIS_EVENTS)).await;
+    // The crisis is ~8 MB on the wire: 1 MB of it passes, then the network dies.
+    let relay = samla_testkit::Relay::with_budget(
+        std::net::SocketAddr::from(([127, 0, 0, 1], server.port())),
+        1 << 20,
+    );
+    let connection = samla_log::connect(
+        &[format!("nats://{}", relay.address())],
+        ConnectOptions::default(),
+    )
+    .await
+    .expect("connect through the relay");
+    let through = Log::open(&connection, LogConfig::new(1 << 30))
+        .await
+        .expect("open log");
+    let folder = tempfile::tempdir().expect("tempdir");
+    let mut config = EngineConfig::new(folder.path());
+    config.catch_up_stall = std::time::Duration::from_secs(2);
+
+    let caught_up = engine::catch_up_and_digest(through, config);
+    let error = tokio::time::timeout(std::time::Duration::from_secs(60), caught_up)
+        .await
+        .expect("still waiting a minute after the log went out of reach")
+        .expect_err("caught up through a dead network");
+    assert!(
+        matches!(error, samla_projector::ProjectorError::Stalled(_)),
+        "{error}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains(&format!("of the log's {CRISIS_EVENTS}")),
+        "{text}"
+    );
+    assert!(text.contains("NATS server"), "{text}");
 }
 
 /// Writes 4 KiB of garbage into a file at `at`.

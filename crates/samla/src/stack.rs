@@ -224,7 +224,7 @@ pub async fn projector(args: ProjectorArgs) -> CliResult {
     if args.digest_at_head {
         let (digest, checkpoint) = engine::catch_up_and_digest(log, config)
             .await
-            .map_err(|error| CliError::Failed(anyhow::Error::new(error)))?;
+            .map_err(projector_failed)?;
         if args.json {
             println!("{}", json!({ "digest": digest, "checkpoint": checkpoint }));
         } else {
@@ -234,7 +234,18 @@ pub async fn projector(args: ProjectorArgs) -> CliResult {
     }
     engine::run_until(Projector::new(), log, config, engine::wait_for_signal())
         .await
-        .map_err(|error| CliError::Failed(anyhow::Error::new(error)))
+        .map_err(projector_failed)
+}
+
+/// A projector's error as the command's: the log out of reach is "unavailable" (exit 4).
+fn projector_failed(error: samla_projector::ProjectorError) -> CliError {
+    use samla_projector::ProjectorError;
+    match error {
+        ProjectorError::Log(_) | ProjectorError::Stalled(_) => {
+            CliError::Unavailable(error.to_string())
+        }
+        error => CliError::Failed(anyhow::Error::new(error)),
+    }
 }
 
 /// Everything one replica needs.

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use samla_log::{Log, ReadRange, Records};
 use tokio::sync::{mpsc, watch};
@@ -70,7 +70,7 @@ pub(super) async fn rebuild(
                 }
                 let prepared: Vec<Prepared> = prepared?;
                 unwritten += prepared.len();
-                let fetched = fetch(log, building.wanted(&prepared)).await?;
+                let fetched = fetch(log, building.wanted(&prepared), shutdown).await?;
                 let outcome = building.apply_batch(prepared, &fetched);
                 if let Some(fault) = building.models.fault() {
                     return Err(unreadable(fault));
@@ -173,14 +173,37 @@ async fn read_and_prepare(
 
 /// Stored events by sequence (the ones a batch's corrections supersede), prepared:
 /// fetched one request each, concurrently.
+///
+/// A log out of reach is waited for, as the log's reads wait for it, until `shutdown`
+/// (then [`ProjectorError::Stopped`]): a NATS restart must not end a projector because a
+/// batch it held when the server went away carried a correction.
 pub(super) async fn fetch(
     log: &Log,
     seqs: Vec<u64>,
+    shutdown: &watch::Receiver<bool>,
 ) -> Result<HashMap<u64, Prepared>, ProjectorError> {
     if seqs.is_empty() {
         return Ok(HashMap::new());
     }
-    let stored = futures::future::try_join_all(seqs.into_iter().map(|seq| log.get(seq))).await?;
+    let mut shutdown = shutdown.clone();
+    let mut pause = Duration::from_millis(100);
+    let stored = loop {
+        let lookups = futures::future::try_join_all(seqs.iter().map(|&seq| log.get(seq)));
+        let error = tokio::select! {
+            looked_up = lookups => match looked_up {
+                Ok(stored) => break stored,
+                Err(error) if error.is_retryable() => error,
+                Err(error) => return Err(error.into()),
+            },
+            _ = shutdown.wait_for(|stop| *stop) => return Err(ProjectorError::Stopped),
+        };
+        tracing::warn!(%error, retry_in = ?pause, "looking up the events a batch supersedes");
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return Err(ProjectorError::Stopped),
+        }
+        pause = (pause * 2).min(Duration::from_secs(5));
+    };
     Ok(stored
         .into_iter()
         .flatten()
