@@ -169,6 +169,8 @@ pub struct Metrics {
     pub quarantined_events: AtomicU64,
     pub skipped_events: AtomicU64,
     pub batches: AtomicU64,
+    /// Times a rebuild found the log out of reach and waited for it to go on.
+    pub log_retries: AtomicU64,
     /// Read-model rows held in memory after the latest write: the rows changed since the
     /// write before it, the small tables kept whole and the timeline's chunks of the
     /// newest range. The rest are read from the store as needed.
@@ -538,26 +540,32 @@ async fn run_returning_store(
         .head_seq
         .store(head.last_seq, Ordering::Relaxed);
     let current = current_folder(&config.data_dir);
-    let (mut store, folder) = match open_and_load(&current, config.resident_rows) {
+    let opened = match open_and_load(&current, config.resident_rows) {
         Ok((store, folder)) => match rebuild_reason(&store, &folder, &log, head.last_seq)? {
-            None => (store, folder),
+            None => Ok((store, folder)),
             Some(reason) => {
                 tracing::warn!(%reason, "rebuilding the read models from the log");
                 // Serve the old picture while the new one is built.
                 install(&projector, folder, ReadyState::Rebuilding);
                 drop(store);
-                rebuild(&projector, &log, &config, &current, &mut shutdown).await?
+                rebuild(&projector, &log, &config, &current, &mut shutdown).await
             }
         },
         Err(error @ ProjectorError::Corrupt(_)) => {
             tracing::warn!(%error, "the read models cannot be read; rebuilding them from the log");
             install(&projector, Folder::new(), ReadyState::Rebuilding);
-            rebuild(&projector, &log, &config, &current, &mut shutdown).await?
+            rebuild(&projector, &log, &config, &current, &mut shutdown).await
         }
         // Anything else (a folder in use, permissions, no space, too many open files) says
         // nothing against the folder: rebuilding beside it would take it over or throw it
         // away, and meet the same cause.
         Err(error) => return Err(error),
+    };
+    let (mut store, folder) = match opened {
+        // A stop asked for during a rebuild is a stop, not a failure (the next start
+        // rebuilds).
+        Err(ProjectorError::Stopped) => return Ok(None),
+        opened => opened?,
     };
     if *shutdown.borrow() {
         return Ok(None);

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use proto_events::{Envelope, codec};
@@ -538,6 +539,136 @@ async fn a_catch_up_that_stalls_gives_up_and_says_why() {
         "{text}"
     );
     assert!(text.contains("NATS server"), "{text}");
+}
+
+/// A projector rebuilding (its fold version changed) from a log it reads through a relay
+/// that dies after 1 MB, without closing: the crisis is ~8 MB on the wire.
+struct DyingRebuild {
+    _server: NatsServer,
+    log: Log,
+    folder: tempfile::TempDir,
+    relay: samla_testkit::Relay,
+    projector: engine::Projector,
+    stop: tokio::sync::watch::Sender<bool>,
+    running: tokio::task::JoinHandle<Result<(), samla_projector::ProjectorError>>,
+    raws: Vec<RawEvent>,
+}
+
+impl DyingRebuild {
+    async fn start() -> DyingRebuild {
+        let server = NatsServer::start().expect("nats-server");
+        let log = open_log(&server).await;
+        append_all(&log, &samla_sim::generate_n(11, CRISIS_EVENTS)).await;
+        let raws = read_all(&log).await;
+        let folder = tempfile::tempdir().expect("tempdir");
+        engine::catch_up_and_digest(log.clone(), EngineConfig::new(folder.path()))
+            .await
+            .expect("first");
+        write_meta(
+            &folder.path().join("models-1"),
+            b"meta/fold",
+            Some(b"samla-read-models/0".to_vec()),
+        );
+        let relay = samla_testkit::Relay::with_budget(
+            std::net::SocketAddr::from(([127, 0, 0, 1], server.port())),
+            1 << 20,
+        );
+        let connection = samla_log::connect(
+            &[format!("nats://{}", relay.address())],
+            ConnectOptions::default(),
+        )
+        .await
+        .expect("connect through the relay");
+        let through = Log::open(&connection, LogConfig::new(1 << 30))
+            .await
+            .expect("open log");
+        let projector = engine::Projector::new();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let running = tokio::spawn(engine::run(
+            projector.clone(),
+            through,
+            EngineConfig::new(folder.path()),
+            stopped,
+        ));
+        DyingRebuild {
+            _server: server,
+            log,
+            folder,
+            relay,
+            projector,
+            stop,
+            running,
+            raws,
+        }
+    }
+
+    /// Waits for `condition`, failing at once if the projector ends first.
+    async fn wait_for(&mut self, what: &str, condition: impl Fn(&DyingRebuild) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while !condition(self) {
+            assert!(std::time::Instant::now() < deadline, "no {what} in 2 min");
+            tokio::select! {
+                () = tokio::time::sleep(std::time::Duration::from_millis(20)) => {}
+                ended = &mut self.running => panic!("the projector ended before {what}: {ended:?}"),
+            }
+        }
+    }
+}
+
+/// A rebuild whose log goes out of reach in its middle, for longer than a read waits,
+/// goes on where it stopped once the log is back, rather than end the projector (and
+/// `samla up` with it) and start over on the next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_goes_on_where_it_stopped_when_the_log_comes_back() {
+    let mut rebuild = DyingRebuild::start().await;
+    rebuild
+        .wait_for("rebuild finding the log out of reach", |r| {
+            r.projector.metrics().log_retries.load(Ordering::Relaxed) > 0
+        })
+        .await;
+    assert!(rebuild.relay.spent());
+    assert_eq!(rebuild.projector.state(), engine::ReadyState::Rebuilding);
+
+    rebuild.relay.revive();
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let head = rebuild.raws.len() as u64;
+    assert!(
+        rebuild.projector.wait_until_current(head, day).await,
+        "the rebuild did not reach the head"
+    );
+    let _ = rebuild.stop.send(true);
+    let DyingRebuild {
+        log,
+        folder,
+        projector,
+        running,
+        raws,
+        ..
+    } = rebuild;
+    running.await.expect("join").expect("the projector ran on");
+    drop(projector); // it holds the store open
+    assert_eq!(model_folders(folder.path()), vec!["models-2"]);
+    let (digest, _) = engine::catch_up_and_digest(log, EngineConfig::new(folder.path()))
+        .await
+        .expect("after");
+    assert_eq!(digest, reference_digest(&raws));
+}
+
+/// A stop asked for while a rebuild waits for its log is a clean stop, and a prompt one:
+/// not an error, and not a wait for the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_during_a_rebuild_is_clean_and_prompt() {
+    let mut rebuild = DyingRebuild::start().await;
+    rebuild
+        .wait_for("rebuild reading from a dead network", |r| {
+            r.relay.spent() && r.projector.state() == engine::ReadyState::Rebuilding
+        })
+        .await;
+    let _ = rebuild.stop.send(true);
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), rebuild.running)
+        .await
+        .expect("still rebuilding 10 s after the stop");
+    ended.expect("join").expect("a stop is not a failure");
 }
 
 /// Writes 4 KiB of garbage into a file at `at`.

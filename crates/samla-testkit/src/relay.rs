@@ -19,8 +19,8 @@ pub struct Relay {
 
 #[derive(Debug)]
 struct Shared {
-    /// One flag per connection made: set, that connection passes nothing more.
-    held: Mutex<Vec<Arc<AtomicBool>>>,
+    /// Every connection made.
+    held: Mutex<Vec<Held>>,
     /// Bytes the target may still send to clients, all connections together; at zero
     /// every connection, present or future, passes nothing more.
     budget: AtomicU64,
@@ -49,11 +49,18 @@ impl Relay {
                     continue; // the client sees its connection closed
                 };
                 let silenced = Arc::new(AtomicBool::new(false));
+                let (Ok(client_end), Ok(server_end)) = (client.try_clone(), server.try_clone())
+                else {
+                    continue;
+                };
                 accepting
                     .held
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .push(Arc::clone(&silenced));
+                    .push(Held {
+                        silenced: Arc::clone(&silenced),
+                        ends: [client_end, server_end],
+                    });
                 for (from, to, downstream) in [(&client, &server, false), (&server, &client, true)]
                 {
                     let (Ok(from), Ok(to)) = (from.try_clone(), to.try_clone()) else {
@@ -78,15 +85,38 @@ impl Relay {
 
     /// Silences every connection held now; connections made later relay as usual.
     pub fn silence_held(&self) {
-        for silenced in self
+        for held in self
             .shared
             .held
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
         {
-            silenced.store(true, Ordering::SeqCst);
+            held.silenced.store(true, Ordering::SeqCst);
         }
+    }
+
+    /// The network is back: the connections held now are closed at both ends (what they
+    /// lost cannot be resent), and new ones relay everything.
+    pub fn revive(&self) {
+        for held in self
+            .shared
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            held.silenced.store(true, Ordering::SeqCst);
+            for end in &held.ends {
+                let _ = end.shutdown(Shutdown::Both);
+            }
+        }
+        self.shared.budget.store(u64::MAX, Ordering::SeqCst);
+    }
+
+    /// Whether a relay made with a budget has passed all of it.
+    pub fn spent(&self) -> bool {
+        self.shared.budget.load(Ordering::SeqCst) == 0
     }
 
     /// How many connections clients made through the relay.
@@ -97,6 +127,15 @@ impl Relay {
             .unwrap_or_else(|p| p.into_inner())
             .len()
     }
+}
+
+/// One connection through the relay.
+#[derive(Debug)]
+struct Held {
+    /// Set, the connection passes nothing more.
+    silenced: Arc<AtomicBool>,
+    /// Its two ends (the client's and the target's), to close them on [`Relay::revive`].
+    ends: [TcpStream; 2],
 }
 
 /// One direction of one connection.
@@ -241,6 +280,19 @@ mod tests {
             round_trip(&mut second, b"x"),
             None,
             "a new connection is dead too"
+        );
+        assert!(relay.spent());
+
+        relay.revive();
+        assert_eq!(
+            first.read(&mut back).ok(),
+            Some(0),
+            "a held connection is closed"
+        );
+        let mut third = connect(&relay);
+        assert_eq!(
+            round_trip(&mut third, b"back").as_deref(),
+            Some(&b"back"[..])
         );
     }
 }

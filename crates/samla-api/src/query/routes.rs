@@ -99,13 +99,16 @@ pub(super) async fn metrics(State(state): State<QueryState>) -> Response {
          # HELP samla_projector_batches_total Batches written.\n\
          # TYPE samla_projector_batches_total counter\nsamla_projector_batches_total {}\n\
          # HELP samla_projector_resident_rows Read-model rows held in memory after the latest write (the rest are read from sled as needed).\n\
-         # TYPE samla_projector_resident_rows gauge\nsamla_projector_resident_rows {}\n",
+         # TYPE samla_projector_resident_rows gauge\nsamla_projector_resident_rows {}\n\
+         # HELP samla_projector_rebuild_log_retries_total Times a rebuild found the log out of reach and waited for it to go on.\n\
+         # TYPE samla_projector_rebuild_log_retries_total counter\nsamla_projector_rebuild_log_retries_total {}\n",
         head.saturating_sub(applied),
         m.applied_events.load(Relaxed),
         m.quarantined_events.load(Relaxed),
         m.skipped_events.load(Relaxed),
         m.batches.load(Relaxed),
         m.resident_rows.load(Relaxed),
+        m.log_retries.load(Relaxed),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -53,22 +53,33 @@ pub(super) async fn rebuild(
     let mut last_write = Instant::now();
     let mut writing: Option<Writing> = None;
     // Read to the head, then to the new head, until a pass finds nothing new: the swap
-    // happens at the head, and following the tail covers the rest.
+    // happens at the head, and following the tail covers the rest. A pass the log's
+    // absence ends is taken up again where it stopped, once the log is back: what was
+    // folded stays folded, and a rebuild of a large crisis is not thrown away because
+    // NATS restarted in its middle.
+    let mut pause = RETRY_FIRST;
     loop {
         let from = building.applied_seq() + 1;
-        let target = log.head().await?.last_seq;
-        if target < from {
-            break;
-        }
-        let records = log.read(ReadRange::span(from, target)).await?;
-        let (sender, mut receiver) = mpsc::channel(PREPARED_AHEAD);
-        let reader = tokio::spawn(read_and_prepare(records, config.batch_max, sender));
-        let result = async {
-            while let Some(prepared) = receiver.recv().await {
-                if *shutdown.borrow() {
-                    return Err(ProjectorError::Stopped);
-                }
-                let prepared: Vec<Prepared> = prepared?;
+        let passed = async {
+            let target = log.head().await?.last_seq;
+            if target < from {
+                return Ok(true);
+            }
+            let records = log.read(ReadRange::span(from, target)).await?;
+            let (sender, mut receiver) = mpsc::channel(PREPARED_AHEAD);
+            let _reader = AbortOnDrop(tokio::spawn(read_and_prepare(
+                records,
+                config.batch_max,
+                sender,
+            )));
+            loop {
+                let prepared = tokio::select! {
+                    prepared = receiver.recv() => match prepared {
+                        Some(prepared) => prepared?,
+                        None => return Ok(false),
+                    },
+                    _ = shutdown.wait_for(|stop| *stop) => return Err(ProjectorError::Stopped),
+                };
                 unwritten += prepared.len();
                 let fetched = fetch(log, building.wanted(&prepared), shutdown).await?;
                 let outcome = building.apply_batch(prepared, &fetched);
@@ -91,11 +102,25 @@ pub(super) async fn rebuild(
                     last_write = Instant::now();
                 }
             }
-            Ok(())
         }
         .await;
-        reader.abort();
-        result?;
+        match passed {
+            Ok(true) => break,
+            Ok(false) => pause = RETRY_FIRST,
+            Err(ProjectorError::Log(error)) if error.is_retryable() => {
+                projector
+                    .metrics
+                    .log_retries
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%error, applied = building.applied_seq(), retry_in = ?pause, "rebuilding: the log is out of reach; going on where it stopped once it is back");
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    _ = shutdown.wait_for(|stop| *stop) => return Err(ProjectorError::Stopped),
+                }
+                pause = (pause * 2).min(RETRY_MOST);
+            }
+            Err(error) => return Err(error),
+        }
     }
     finish(writing.take()).await?;
     let changes = building.drain_changes();
@@ -106,6 +131,21 @@ pub(super) async fn rebuild(
     set_current(&config.data_dir, &fresh)?;
     tracing::info!(applied = building.applied_seq(), folder = %fresh.display(), "rebuild reached the head; swapped in");
     Ok((store, building))
+}
+
+/// The first wait before a pass, or a lookup, the log's absence ended is tried again.
+const RETRY_FIRST: Duration = Duration::from_millis(100);
+/// The longest wait between two tries; each waits twice the one before.
+const RETRY_MOST: Duration = Duration::from_secs(5);
+
+/// A task aborted when this is dropped: a pass's reader ends with the pass, however it
+/// ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A write under way on a blocking thread.
@@ -186,7 +226,7 @@ pub(super) async fn fetch(
         return Ok(HashMap::new());
     }
     let mut shutdown = shutdown.clone();
-    let mut pause = Duration::from_millis(100);
+    let mut pause = RETRY_FIRST;
     let stored = loop {
         let lookups = futures::future::try_join_all(seqs.iter().map(|&seq| log.get(seq)));
         let error = tokio::select! {
@@ -202,7 +242,7 @@ pub(super) async fn fetch(
             () = tokio::time::sleep(pause) => {}
             _ = shutdown.wait_for(|stop| *stop) => return Err(ProjectorError::Stopped),
         }
-        pause = (pause * 2).min(Duration::from_secs(5));
+        pause = (pause * 2).min(RETRY_MOST);
     };
     Ok(stored
         .into_iter()
