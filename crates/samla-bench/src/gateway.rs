@@ -241,13 +241,25 @@ impl Gateway {
                     .service_log(setup.nats_url, ServiceRole::Projector, setup.log)
                     .await?;
                 let projector = Projector::new();
-                let task = tokio::spawn(engine::run(
+                let mut task = tokio::spawn(engine::run(
                     projector.clone(),
                     projector_log,
                     EngineConfig::new(folder),
                     stop.subscribe(),
                 ));
-                if !projector.wait_loaded(LOAD_DEADLINE).await {
+                // A projector that fails to start (a folder in use, say) says why at once.
+                let loaded = tokio::select! {
+                    loaded = projector.wait_loaded(LOAD_DEADLINE) => loaded,
+                    ended = &mut task => {
+                        let why = match ended {
+                            Ok(Err(error)) => error.to_string(),
+                            Ok(Ok(())) => "it stopped before loading".to_string(),
+                            Err(error) => error.to_string(),
+                        };
+                        return Err(BenchError::gateway("starting the gateway's projector", why));
+                    }
+                };
+                if !loaded {
                     stop.send_replace(true);
                     return Err(BenchError::gateway(
                         "starting the gateway's projector",
