@@ -91,7 +91,8 @@ pub struct EngineConfig {
     /// each at most) plus one write window, and reads the rows it touches again.
     pub resident_rows: usize,
     /// How long [`catch_up_and_digest`] waits with nothing applied (the log out of reach,
-    /// say) before it gives up with [`ProjectorError::Stalled`]. A projector that follows
+    /// say) before it gives up with [`ProjectorError::Stalled`]: it looks every this long,
+    /// so it gives up between once and twice this after the last progress. A projector that follows
     /// the log waits for it however long it takes.
     pub catch_up_stall: Duration,
 }
@@ -430,18 +431,25 @@ fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, ProjectorError> {
     }
 }
 
-/// Opens the current folder and loads it, or says why it cannot be used.
+/// The current folder opened and loaded, with why it must be rebuilt if it must.
+type Opened = (SledStore, Folder, Option<String>);
+
+/// Opens the current folder and loads it, and checks it against the log (see
+/// [`rebuild_reason`]), or says why it cannot be used.
 ///
 /// sled 0.34 panics on some damage rather than return an error (bytes overwritten in the
 /// middle of its data file: `serialization.rs`), so a panic here is corruption too.
 fn open_and_load(
     folder: &Path,
     resident_rows: usize,
-) -> Result<(SledStore, Folder), ProjectorError> {
+    log: &Log,
+    head_seq: u64,
+) -> Result<Opened, ProjectorError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let store = SledStore::open(folder)?;
         let loaded = Folder::open(&store, resident_rows)?;
-        Ok((store, loaded))
+        let reason = rebuild_reason(&store, &loaded, log, head_seq)?;
+        Ok((store, loaded, reason))
     }))
     .unwrap_or_else(|panic| {
         let why = panic
@@ -450,7 +458,7 @@ fn open_and_load(
             .or_else(|| panic.downcast_ref::<&str>().copied())
             .unwrap_or("no message");
         Err(ProjectorError::Corrupt(format!(
-            "reading {} failed inside sled: {why}",
+            "reading {} panicked: {why}",
             folder.display()
         )))
     })
@@ -540,17 +548,15 @@ async fn run_returning_store(
         .head_seq
         .store(head.last_seq, Ordering::Relaxed);
     let current = current_folder(&config.data_dir);
-    let opened = match open_and_load(&current, config.resident_rows) {
-        Ok((store, folder)) => match rebuild_reason(&store, &folder, &log, head.last_seq)? {
-            None => Ok((store, folder)),
-            Some(reason) => {
-                tracing::warn!(%reason, "rebuilding the read models from the log");
-                // Serve the old picture while the new one is built.
-                install(&projector, folder, ReadyState::Rebuilding);
-                drop(store);
-                rebuild(&projector, &log, &config, &current, &mut shutdown).await
-            }
-        },
+    let opened = match open_and_load(&current, config.resident_rows, &log, head.last_seq) {
+        Ok((store, folder, None)) => Ok((store, folder)),
+        Ok((store, folder, Some(reason))) => {
+            tracing::warn!(%reason, "rebuilding the read models from the log");
+            // Serve the old picture while the new one is built.
+            install(&projector, folder, ReadyState::Rebuilding);
+            drop(store);
+            rebuild(&projector, &log, &config, &current, &mut shutdown).await
+        }
         Err(error @ ProjectorError::Corrupt(_)) => {
             tracing::warn!(%error, "the read models cannot be read; rebuilding them from the log");
             install(&projector, Folder::new(), ReadyState::Rebuilding);
@@ -689,7 +695,7 @@ async fn follow(
         let changed_rows = match apply_prepared(projector, log, prepared, shutdown).await {
             Ok(changed_rows) => changed_rows,
             // Asked to stop while waiting for the log: the batch was not folded.
-            Err(ProjectorError::Stopped) if *shutdown.borrow() => break Ok(()),
+            Err(ProjectorError::Stopped) => break Ok(()),
             Err(error) => break Err(error),
         };
         // At the head, writes wait at most the head delay; behind it, they are coalesced
@@ -869,7 +875,7 @@ pub async fn catch_up_and_digest(
             let now = projector.progress();
             if now == seen {
                 return Err(ProjectorError::Stalled(format!(
-                    "nothing was applied for {stall:?} (applied up to {} of the log's {head}): \
+                    "nothing was applied for over {stall:?} (applied up to {} of the log's {head}): \
                      the log may be out of reach; check that its NATS server runs and can be \
                      reached from here, then start again",
                     projector.applied_seq()

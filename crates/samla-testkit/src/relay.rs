@@ -85,13 +85,7 @@ impl Relay {
 
     /// Silences every connection held now; connections made later relay as usual.
     pub fn silence_held(&self) {
-        for held in self
-            .shared
-            .held
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
+        for held in self.held().iter() {
             held.silenced.store(true, Ordering::SeqCst);
         }
     }
@@ -99,13 +93,7 @@ impl Relay {
     /// The network is back: the connections held now are closed at both ends (what they
     /// lost cannot be resent), and new ones relay everything.
     pub fn revive(&self) {
-        for held in self
-            .shared
-            .held
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
+        for held in self.held().iter() {
             held.silenced.store(true, Ordering::SeqCst);
             for end in &held.ends {
                 let _ = end.shutdown(Shutdown::Both);
@@ -121,11 +109,11 @@ impl Relay {
 
     /// How many connections clients made through the relay.
     pub fn connections(&self) -> usize {
-        self.shared
-            .held
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
+        self.held().len()
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, Vec<Held>> {
+        self.shared.held.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -241,9 +241,10 @@ pub async fn projector(args: ProjectorArgs) -> CliResult {
 fn projector_failed(error: samla_projector::ProjectorError) -> CliError {
     use samla_projector::ProjectorError;
     match error {
-        ProjectorError::Log(_) | ProjectorError::Stalled(_) => {
+        ProjectorError::Log(ref log) if log.is_retryable() => {
             CliError::Unavailable(error.to_string())
         }
+        ProjectorError::Stalled(_) => CliError::Unavailable(error.to_string()),
         error => CliError::Failed(anyhow::Error::new(error)),
     }
 }

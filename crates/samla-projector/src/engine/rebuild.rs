@@ -113,11 +113,7 @@ pub(super) async fn rebuild(
                     .log_retries
                     .fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(%error, applied = building.applied_seq(), retry_in = ?pause, "rebuilding: the log is out of reach; going on where it stopped once it is back");
-                tokio::select! {
-                    () = tokio::time::sleep(pause) => {}
-                    _ = shutdown.wait_for(|stop| *stop) => return Err(ProjectorError::Stopped),
-                }
-                pause = (pause * 2).min(RETRY_MOST);
+                wait_to_retry(&mut pause, shutdown).await?;
             }
             Err(error) => return Err(error),
         }
@@ -137,6 +133,20 @@ pub(super) async fn rebuild(
 const RETRY_FIRST: Duration = Duration::from_millis(100);
 /// The longest wait between two tries; each waits twice the one before.
 const RETRY_MOST: Duration = Duration::from_secs(5);
+
+/// Waits `pause` before the log is tried again, and doubles it (up to [`RETRY_MOST`]);
+/// [`ProjectorError::Stopped`] if asked to stop meanwhile.
+async fn wait_to_retry(
+    pause: &mut Duration,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), ProjectorError> {
+    tokio::select! {
+        () = tokio::time::sleep(*pause) => {}
+        _ = shutdown.wait_for(|stop| *stop) => return Err(ProjectorError::Stopped),
+    }
+    *pause = (*pause * 2).min(RETRY_MOST);
+    Ok(())
+}
 
 /// A task aborted when this is dropped: a pass's reader ends with the pass, however it
 /// ends.
@@ -238,11 +248,7 @@ pub(super) async fn fetch(
             _ = shutdown.wait_for(|stop| *stop) => return Err(ProjectorError::Stopped),
         };
         tracing::warn!(%error, retry_in = ?pause, "looking up the events a batch supersedes");
-        tokio::select! {
-            () = tokio::time::sleep(pause) => {}
-            _ = shutdown.wait_for(|stop| *stop) => return Err(ProjectorError::Stopped),
-        }
-        pause = (pause * 2).min(RETRY_MOST);
+        wait_to_retry(&mut pause, &mut shutdown).await?;
     };
     Ok(stored
         .into_iter()

@@ -60,15 +60,7 @@ fn org_add_then_emit_reports_each_line_and_a_retry_stores_nothing_twice() {
         vector("need_raised", "someone-else").to_string(),
     ]
     .join("\n");
-    let emit_args = [
-        "emit",
-        "--org",
-        "kommun",
-        "--data-dir",
-        data_arg,
-        "--json",
-        "-",
-    ];
+    let emit_args = emit_as_kommun(data_arg);
     let (code, stdout, stderr) = emit_as_new_org(&emit_args, &lines);
     assert_eq!(
         code, 3,
@@ -209,6 +201,20 @@ fn up_token(data: &Path) -> &'static str {
     )
 }
 
+/// `samla emit` as the organisation `kommun` of the local stack in `data_arg`, JSON lines
+/// from stdin.
+fn emit_as_kommun(data_arg: &str) -> [&str; 7] {
+    [
+        "emit",
+        "--org",
+        "kommun",
+        "--data-dir",
+        data_arg,
+        "--json",
+        "-",
+    ]
+}
+
 /// `samla emit ARGS` with `lines` on stdin, for an organisation just added: the token file
 /// is reread every few seconds, so the first emits may meet 401 (exit 5) until then.
 fn emit_as_new_org(args: &[&str], lines: &str) -> (i32, String, String) {
@@ -232,15 +238,7 @@ fn tail_resumes_when_its_connection_goes_silent() {
     let up = Up::start(&data, &[]);
     let (code, _, stderr) = run(&["org", "add", "kommun", "--data-dir", data_arg], "");
     assert_eq!(code, 0, "{stderr}");
-    let emit = [
-        "emit",
-        "--org",
-        "kommun",
-        "--data-dir",
-        data_arg,
-        "--json",
-        "-",
-    ];
+    let emit = emit_as_kommun(data_arg);
     let mut joined = vector("organisation_joined", "kommun");
     joined["aggregate"]["id"] = "kommun".into();
     let first = [vector("incident_declared", "kommun"), joined].map(|e| e.to_string());
@@ -292,12 +290,13 @@ fn tail_resumes_when_its_connection_goes_silent() {
         .expect("samla tail ran on past --limit")
         .expect("wait");
     assert!(status.success(), "{status}");
-    let stderr: Vec<String> = said.try_iter().collect();
+    let stderr: Vec<String> = said.iter().collect(); // to its end: tail has exited
     assert!(
         stderr
             .iter()
             .any(|line| line.contains("not even its keep-alive")),
         "{stderr:?}"
     );
-    assert_eq!(relay.connections(), 2, "one stream, then one resumed");
+    // One stream, then at least one resumed (more if an answer took over 2 s).
+    assert!(relay.connections() >= 2, "{}", relay.connections());
 }
