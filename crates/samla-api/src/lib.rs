@@ -103,7 +103,6 @@ pub async fn run(
 ) -> Result<(), ApiError> {
     let (stop, stopped) = watch::channel(false);
     let stop = Arc::new(stop);
-    let mut http_stopping = stopped.clone();
     let until_stopped = move || {
         let mut stopped = stopped.clone();
         async move {
@@ -158,7 +157,7 @@ pub async fn run(
     let mut outcome = Ok(());
     if let Some(mut http) = http {
         let overdue = async {
-            let _ = http_stopping.wait_for(|stop| *stop).await;
+            until_stopped().await;
             tokio::time::sleep(HTTP_STOP_DEADLINE).await;
         };
         outcome = tokio::select! {

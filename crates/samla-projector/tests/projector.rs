@@ -598,15 +598,21 @@ impl DyingRebuild {
         }
     }
 
-    /// Waits for `condition`, failing at once if the projector ends first.
-    async fn wait_for(&mut self, what: &str, condition: impl Fn(&DyingRebuild) -> bool) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        while !condition(self) {
-            assert!(std::time::Instant::now() < deadline, "no {what} in 2 min");
-            tokio::select! {
-                () = tokio::time::sleep(std::time::Duration::from_millis(20)) => {}
-                ended = &mut self.running => panic!("the projector ended before {what}: {ended:?}"),
-            }
+    /// Waits (up to 2 min) for `condition` on the projector and the relay, failing at once
+    /// if the projector ends first.
+    async fn wait_for(
+        &mut self,
+        what: &str,
+        condition: impl Fn(&engine::Projector, &samla_testkit::Relay) -> bool,
+    ) {
+        let (projector, relay) = (&self.projector, &self.relay);
+        let waited = samla_testkit::wait_for(what, std::time::Duration::from_secs(120), || {
+            let met = condition(projector, relay);
+            async move { met.then_some(()) }
+        });
+        tokio::select! {
+            () = waited => {}
+            ended = &mut self.running => panic!("the projector ended before {what}: {ended:?}"),
         }
     }
 }
@@ -618,8 +624,8 @@ impl DyingRebuild {
 async fn a_rebuild_goes_on_where_it_stopped_when_the_log_comes_back() {
     let mut rebuild = DyingRebuild::start().await;
     rebuild
-        .wait_for("rebuild finding the log out of reach", |r| {
-            r.projector.metrics().log_retries.load(Ordering::Relaxed) > 0
+        .wait_for("rebuild finding the log out of reach", |projector, _| {
+            projector.metrics().log_retries.load(Ordering::Relaxed) > 0
         })
         .await;
     assert!(rebuild.relay.spent());
@@ -628,10 +634,13 @@ async fn a_rebuild_goes_on_where_it_stopped_when_the_log_comes_back() {
     rebuild.relay.revive();
     let head = rebuild.raws.len() as u64;
     rebuild
-        .wait_for("rebuild reaching the head once the log was back", |r| {
-            r.projector.state() != engine::ReadyState::Rebuilding
-                && r.projector.applied_seq() >= head
-        })
+        .wait_for(
+            "rebuild reaching the head once the log was back",
+            |projector, _| {
+                projector.state() != engine::ReadyState::Rebuilding
+                    && projector.applied_seq() >= head
+            },
+        )
         .await;
     let _ = rebuild.stop.send(true);
     let DyingRebuild {
@@ -657,8 +666,8 @@ async fn a_rebuild_goes_on_where_it_stopped_when_the_log_comes_back() {
 async fn a_stop_during_a_rebuild_is_clean_and_prompt() {
     let mut rebuild = DyingRebuild::start().await;
     rebuild
-        .wait_for("rebuild reading from a dead network", |r| {
-            r.relay.spent() && r.projector.state() == engine::ReadyState::Rebuilding
+        .wait_for("rebuild reading from a dead network", |projector, relay| {
+            relay.spent() && projector.state() == engine::ReadyState::Rebuilding
         })
         .await;
     let _ = rebuild.stop.send(true);
