@@ -371,6 +371,7 @@ const BASELINES: &[&str] = &[
     names::NAIVE_LOOP_CPU,
     names::RAW_DURABLE_PIPELINED,
     names::RAW_DURABLE_ATOMIC_BATCH,
+    names::RAW_DURABLE_CLIENT_BATCHES,
 ];
 
 fn figure_better(name: &str, unit: &str) -> Better {

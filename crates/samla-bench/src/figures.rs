@@ -16,6 +16,7 @@ pub mod names {
     pub const NAIVE_LOOP_CPU: &str = "naive_loop_cpu_us_per_event";
     pub const RAW_DURABLE_PIPELINED: &str = "raw_durable_pipelined_events_per_s";
     pub const RAW_DURABLE_ATOMIC_BATCH: &str = "raw_durable_atomic_batch_events_per_s";
+    pub const RAW_DURABLE_CLIENT_BATCHES: &str = "raw_durable_client_batches_events_per_s";
     pub const REBUILD: &str = "rebuild_events_per_s";
     pub const PROJECTOR_PEAK_RSS: &str = "projector_peak_rss_mb";
     pub const SLED_BYTES_PER_MILLION: &str = "sled_bytes_per_million_events";
@@ -58,6 +59,7 @@ pub mod names {
     pub const REBUILD_VS_RAW_READ: &str = "rebuild_vs_raw_read";
     pub const REBUILD_VS_NAIVE_LOOP: &str = "rebuild_vs_naive_loop";
     pub const DURABLE_ATOMIC_VS_PIPELINED: &str = "durable_atomic_batch_vs_pipelined";
+    pub const DURABLE_CLIENT_BATCHES_VS_PIPELINED: &str = "durable_client_batches_vs_pipelined";
     pub const NATS_INGEST_VS_RAW_PUBLISH: &str = "nats_ingest_vs_raw_publish";
     pub const HTTP_INGEST_VS_RAW_PUBLISH: &str = "http_ingest_vs_raw_publish";
     pub const DURABLE_BATCH_VS_RAW_DURABLE: &str = "durable_batch_vs_raw_durable";
@@ -200,6 +202,18 @@ pub const FIGURES: &[FigureInfo] = &[
         meaning: "Baseline with sync_interval: always: async-nats sends atomic batches of 1,000 \
                   (Nats-Batch-Id/-Sequence/-Commit, as samla-log's append_batch does), 16 in \
                   flight; the server syncs once per batch. The ceiling for group commit.",
+    },
+    FigureInfo {
+        name: names::RAW_DURABLE_CLIENT_BATCHES,
+        group: Group::Durable,
+        unit: "events/s",
+        stage: false,
+        target: None,
+        meaning: "Baseline with sync_interval: always: atomic batches of as many events as \
+                  there are single-event clients (--single-clients, 64), one batch at a time. \
+                  The ceiling for those clients: every commit holds one event of each, and no \
+                  time passes between commits (a client must have its answer before it sends \
+                  again). The server stores one atomic batch of a stream at a time.",
     },
     FigureInfo {
         name: names::REBUILD,
@@ -566,6 +580,14 @@ pub const RATIOS: &[RatioInfo] = &[
         numerator: names::RAW_DURABLE_ATOMIC_BATCH,
         denominator: names::RAW_DURABLE_PIPELINED,
         meaning: "durable atomic batches / durable pipelined publish: what group commit can gain",
+        target: None,
+    },
+    RatioInfo {
+        name: names::DURABLE_CLIENT_BATCHES_VS_PIPELINED,
+        numerator: names::RAW_DURABLE_CLIENT_BATCHES,
+        denominator: names::RAW_DURABLE_PIPELINED,
+        meaning: "durable atomic batches of one event per single-event client, one at a time / \
+                  durable pipelined publish: the most those clients could gain",
         target: None,
     },
     RatioInfo {

@@ -389,7 +389,8 @@ async fn measure_raw_publish(
     Ok(())
 }
 
-/// Pipelined publish and atomic batches with `sync_interval: always`.
+/// Pipelined publish, atomic batches of 1,000, and atomic batches of one event per
+/// single-event client, one at a time, all with `sync_interval: always`.
 async fn measure_durable(
     options: &BenchOptions,
     server: &Server,
@@ -423,6 +424,26 @@ async fn measure_durable(
     }
     results.add(
         names::RAW_DURABLE_ATOMIC_BATCH,
+        samples,
+        "events/s",
+        wire.len(),
+    );
+    // What the single-event clients could reach at most: one event of each per commit,
+    // commits back to back (an atomic batch holds at most 1,000).
+    let clients = options.single_clients.min(publish::ATOMIC_BATCH_EVENTS);
+    let mut samples = Vec::new();
+    for round in 1..=repeat {
+        let phase =
+            format!("durable atomic batches of {clients}, one at a time ({round}/{repeat})");
+        let log = publish::fresh_log(&server.setup, config).await?;
+        let elapsed =
+            publish::publish_atomic_batches_of(&server.raw, wire, clients, 1, round, &phase)
+                .await?;
+        publish::expect_stored(&log, wire.len(), &phase).await?;
+        samples.push(rate(wire.len(), elapsed));
+    }
+    results.add(
+        names::RAW_DURABLE_CLIENT_BATCHES,
         samples,
         "events/s",
         wire.len(),
