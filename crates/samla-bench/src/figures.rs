@@ -14,6 +14,9 @@ pub mod names {
     pub const RAW_ORDERED_READ: &str = "raw_ordered_read_events_per_s";
     pub const NAIVE_LOOP: &str = "naive_loop_events_per_s";
     pub const NAIVE_LOOP_CPU: &str = "naive_loop_cpu_us_per_event";
+    pub const DECODE_LOOP_CPU: &str = "decode_loop_cpu_us_per_event";
+    pub const DECODE_LOOP_SERVER_CPU: &str = "decode_loop_server_cpu_us_per_event";
+    pub const DECODE_CEILING: &str = "decode_ceiling_events_per_s";
     pub const RAW_DURABLE_PIPELINED: &str = "raw_durable_pipelined_events_per_s";
     pub const RAW_DURABLE_ATOMIC_BATCH: &str = "raw_durable_atomic_batch_events_per_s";
     pub const RAW_DURABLE_CLIENT_BATCHES: &str = "raw_durable_client_batches_events_per_s";
@@ -58,6 +61,7 @@ pub mod names {
 
     pub const REBUILD_VS_RAW_READ: &str = "rebuild_vs_raw_read";
     pub const REBUILD_VS_NAIVE_LOOP: &str = "rebuild_vs_naive_loop";
+    pub const DECODE_CEILING_VS_NAIVE_LOOP: &str = "decode_ceiling_vs_naive_loop";
     pub const DURABLE_ATOMIC_VS_PIPELINED: &str = "durable_atomic_batch_vs_pipelined";
     pub const DURABLE_CLIENT_BATCHES_VS_PIPELINED: &str = "durable_client_batches_vs_pipelined";
     pub const NATS_INGEST_VS_RAW_PUBLISH: &str = "nats_ingest_vs_raw_publish";
@@ -182,6 +186,36 @@ pub const FIGURES: &[FigureInfo] = &[
         meaning: "The CPU time (user and system, every thread) the bench process used during \
                   that loop, per event: what the baseline spends, beside the projector's \
                   rebuild_projector_cpu_us_per_event.",
+    },
+    FigureInfo {
+        name: names::DECODE_LOOP_CPU,
+        group: Group::Read,
+        unit: "µs/event",
+        stage: false,
+        target: None,
+        meaning: "Baseline. The CPU time the bench process uses per event to read the whole \
+                  log with the ordered consumer and decode every event \
+                  (proto_events::decode_msgpack), storing nothing: the work any rebuild does \
+                  for an event before it can fold it.",
+    },
+    FigureInfo {
+        name: names::DECODE_LOOP_SERVER_CPU,
+        group: Group::Read,
+        unit: "µs/event",
+        stage: false,
+        target: None,
+        meaning: "Baseline. The nats-server's CPU time per event while it serves that loop.",
+    },
+    FigureInfo {
+        name: names::DECODE_CEILING,
+        group: Group::Read,
+        unit: "events/s",
+        stage: false,
+        target: None,
+        meaning: "Derived from the two above, per sample: the cores divided by the CPU per \
+                  event of reading, serving and decoding. The most a rebuild that reads every \
+                  event with async-nats and decodes it could reach on this machine if folding \
+                  and writing cost nothing and every core were busy.",
     },
     FigureInfo {
         name: names::RAW_DURABLE_PIPELINED,
@@ -574,6 +608,14 @@ pub const RATIOS: &[RatioInfo] = &[
         denominator: names::NAIVE_LOOP,
         meaning: "rebuild / naive loop",
         target: Some(Target::AtLeast(2.0)),
+    },
+    RatioInfo {
+        name: names::DECODE_CEILING_VS_NAIVE_LOOP,
+        numerator: names::DECODE_CEILING,
+        denominator: names::NAIVE_LOOP,
+        meaning: "decode ceiling / naive loop: the room rebuild_vs_naive_loop has here, \
+                  before any fold or write",
+        target: None,
     },
     RatioInfo {
         name: names::DURABLE_ATOMIC_VS_PIPELINED,

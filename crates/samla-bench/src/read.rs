@@ -8,8 +8,12 @@
 //!   opened like the projector's (same cache, high-throughput mode) and flushed at most
 //!   once a second, like the projector. No fold, no coalescing, no indexes: what one writes
 //!   first, and what the projector must beat.
+//! - **decode loop**: the same consumer → `proto_events::decode_msgpack`, nothing stored:
+//!   the work every rebuild must do for each event before it can fold it. Its CPU per
+//!   event (this process and the nats-server) says how fast any rebuild that reads and
+//!   decodes every event could go on these cores.
 //!
-//! Both start timing before the consumer is created (the projector pays for that too) and
+//! All three start timing before the consumer is created (the projector pays for that too) and
 //! stop when the last event of the log has been handled.
 
 use std::path::Path;
@@ -94,6 +98,36 @@ pub(crate) async fn raw_ordered_read(
     if bytes == 0 && events > 0 {
         return Err(BenchError::wrong(phase, "every payload was empty"));
     }
+    Ok(elapsed)
+}
+
+/// Reads and decodes `events` events from the start of `stream`; stores nothing. Returns
+/// the elapsed time.
+pub(crate) async fn decode_loop(
+    client: &async_nats::Client,
+    stream: &str,
+    events: u64,
+    phase: &str,
+) -> Result<Duration, BenchError> {
+    let mut progress = Progress::new(phase, events);
+    let started = Instant::now();
+    let mut messages = ordered_messages(client, stream, phase).await?;
+    for count in 1..=events {
+        let (message, seq) = next_message(&mut messages, phase).await?;
+        if seq != count {
+            return Err(BenchError::wrong(
+                phase,
+                format!("expected sequence {count}, got {seq}"),
+            ));
+        }
+        let envelope = proto_events::decode_msgpack(&message.payload)
+            .map_err(|error| BenchError::wrong(phase, format!("event {seq}: {error}")))?;
+        // Nothing may optimise the decoding away.
+        std::hint::black_box(envelope);
+        progress.tick(count);
+    }
+    let elapsed = started.elapsed();
+    progress.done();
     Ok(elapsed)
 }
 

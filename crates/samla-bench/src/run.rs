@@ -451,7 +451,7 @@ async fn measure_durable(
     Ok(())
 }
 
-/// The raw ordered read and the naive loop over the whole log.
+/// The raw ordered read, the naive loop and the decode loop over the whole log.
 async fn measure_reads(
     options: &BenchOptions,
     server: &Server,
@@ -492,6 +492,45 @@ async fn measure_reads(
     }
     results.add(names::NAIVE_LOOP, samples, "events/s", events);
     results.add(names::NAIVE_LOOP_CPU, cpu, "µs/event", events);
+
+    let server_pid = server.server.pid().ok_or_else(|| {
+        BenchError::wrong(
+            "decode loop",
+            "the nats-server for the reads is not running",
+        )
+    })?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let (mut ceilings, mut cpu, mut server_cpu) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=repeat {
+        let phase = format!("decode loop ({round}/{repeat})");
+        let own_since = rebuild::CpuSince::now(std::process::id());
+        let server_since = rebuild::CpuSince::now(server_pid);
+        read::decode_loop(&server.raw, stream, events as u64, &phase).await?;
+        let (Some(own), Some(served)) = (
+            own_since.and_then(|since| since.used()),
+            server_since.and_then(|since| since.used()),
+        ) else {
+            return Err(BenchError::wrong(
+                &phase,
+                "cannot read the CPU time of this process or the nats-server from /proc",
+            ));
+        };
+        let (own, served) = (
+            micros_per_event(events, own),
+            micros_per_event(events, served),
+        );
+        cpu.push(own);
+        server_cpu.push(served);
+        ceilings.push(cores * 1e6 / (own + served).max(f64::MIN_POSITIVE));
+    }
+    results.add(names::DECODE_LOOP_CPU, cpu, "µs/event", events);
+    results.add(
+        names::DECODE_LOOP_SERVER_CPU,
+        server_cpu,
+        "µs/event",
+        events,
+    );
+    results.add(names::DECODE_CEILING, ceilings, "events/s", events);
     Ok(())
 }
 
