@@ -70,17 +70,18 @@ async fn next_message(
     Ok((message, seq))
 }
 
-/// Reads `events` events from the start of `stream`. Returns the elapsed time.
-pub(crate) async fn raw_ordered_read(
+/// Reads `events` events from the start of `stream` in order, handing each to `handle`.
+/// Returns the elapsed time.
+async fn read_in_order(
     client: &async_nats::Client,
     stream: &str,
     events: u64,
     phase: &str,
+    mut handle: impl FnMut(&async_nats::jetstream::Message, u64) -> Result<(), BenchError>,
 ) -> Result<Duration, BenchError> {
     let mut progress = Progress::new(phase, events);
     let started = Instant::now();
     let mut messages = ordered_messages(client, stream, phase).await?;
-    let mut bytes = 0u64;
     // The log was written into an empty stream: event `count` is at sequence `count`.
     for count in 1..=events {
         let (message, seq) = next_message(&mut messages, phase).await?;
@@ -90,11 +91,27 @@ pub(crate) async fn raw_ordered_read(
                 format!("expected sequence {count}, got {seq}"),
             ));
         }
-        bytes += message.payload.len() as u64;
+        handle(&message, seq)?;
         progress.tick(count);
     }
     let elapsed = started.elapsed();
     progress.done();
+    Ok(elapsed)
+}
+
+/// Reads `events` events from the start of `stream`. Returns the elapsed time.
+pub(crate) async fn raw_ordered_read(
+    client: &async_nats::Client,
+    stream: &str,
+    events: u64,
+    phase: &str,
+) -> Result<Duration, BenchError> {
+    let mut bytes = 0u64;
+    let elapsed = read_in_order(client, stream, events, phase, |message, _| {
+        bytes += message.payload.len() as u64;
+        Ok(())
+    })
+    .await?;
     if bytes == 0 && events > 0 {
         return Err(BenchError::wrong(phase, "every payload was empty"));
     }
@@ -109,26 +126,14 @@ pub(crate) async fn decode_loop(
     events: u64,
     phase: &str,
 ) -> Result<Duration, BenchError> {
-    let mut progress = Progress::new(phase, events);
-    let started = Instant::now();
-    let mut messages = ordered_messages(client, stream, phase).await?;
-    for count in 1..=events {
-        let (message, seq) = next_message(&mut messages, phase).await?;
-        if seq != count {
-            return Err(BenchError::wrong(
-                phase,
-                format!("expected sequence {count}, got {seq}"),
-            ));
-        }
+    read_in_order(client, stream, events, phase, |message, seq| {
         let envelope = proto_events::decode_msgpack(&message.payload)
             .map_err(|error| BenchError::wrong(phase, format!("event {seq}: {error}")))?;
         // Nothing may optimise the decoding away.
         std::hint::black_box(envelope);
-        progress.tick(count);
-    }
-    let elapsed = started.elapsed();
-    progress.done();
-    Ok(elapsed)
+        Ok(())
+    })
+    .await
 }
 
 /// Runs the naive consume → decode → sled loop over `events` events into a fresh sled
