@@ -367,7 +367,6 @@ async fn measure_raw_publish(
                 events,
                 size,
                 publish::ATOMIC_BATCHES_IN_FLIGHT,
-                round,
                 &phase,
             )
             .await?;
@@ -418,7 +417,7 @@ async fn measure_durable(
     for round in 1..=repeat {
         let phase = format!("durable atomic batches ({round}/{repeat})");
         let log = publish::fresh_log(&server.setup, config).await?;
-        let elapsed = publish::publish_atomic_batches(&server.raw, wire, round, &phase).await?;
+        let elapsed = publish::publish_atomic_batches(&server.raw, wire, &phase).await?;
         publish::expect_stored(&log, wire.len(), &phase).await?;
         samples.push(rate(wire.len(), elapsed));
     }
@@ -437,8 +436,7 @@ async fn measure_durable(
             format!("durable atomic batches of {clients}, one at a time ({round}/{repeat})");
         let log = publish::fresh_log(&server.setup, config).await?;
         let elapsed =
-            publish::publish_atomic_batches_of(&server.raw, wire, clients, 1, round, &phase)
-                .await?;
+            publish::publish_atomic_batches_of(&server.raw, wire, clients, 1, &phase).await?;
         publish::expect_stored(&log, wire.len(), &phase).await?;
         samples.push(rate(wire.len(), elapsed));
     }
