@@ -73,6 +73,11 @@ pub enum ApiError {
         retry_after: Duration,
     },
 
+    /// The log's stream is gone (deleted, or never created on this server): retrying will
+    /// not help until a person restores it; the reason says how.
+    #[error("the log cannot be read: {reason}")]
+    LogMissing { reason: String },
+
     /// The token file cannot be read, parsed or written: fix the file (or the folder's
     /// permissions).
     #[error("token file {}: {reason}", path.display())]
@@ -127,6 +132,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Timeout { .. } => "timeout",
             ApiError::Unavailable { .. } => "unavailable",
+            ApiError::LogMissing { .. } => "log_missing",
             ApiError::InvalidParameter { .. } => "invalid_parameter",
             ApiError::NotYetApplied { .. } => "not_yet_applied",
             ApiError::TokenFile { .. }
@@ -151,9 +157,10 @@ impl ApiError {
             | ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotYetApplied { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Timeout { .. } | ApiError::Unavailable { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            // The service cannot answer without its log: 503, but without `Retry-After`.
+            ApiError::Timeout { .. }
+            | ApiError::Unavailable { .. }
+            | ApiError::LogMissing { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TokenFile { .. }
             | ApiError::InvalidPermissions { .. }
             | ApiError::DoorFailed { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -197,6 +204,7 @@ pub const ERROR_CODES: &[&str] = &[
     "rate_limited",
     "timeout",
     "unavailable",
+    "log_missing",
     "invalid_parameter",
     "not_yet_applied",
     "internal",
@@ -326,6 +334,9 @@ mod tests {
                 reason: String::new(),
                 retry_after: Duration::ZERO,
             },
+            ApiError::LogMissing {
+                reason: String::new(),
+            },
             ApiError::TokenFile {
                 path: PathBuf::new(),
                 reason: String::new(),
@@ -363,6 +374,7 @@ mod tests {
                 | ApiError::RateLimited { .. }
                 | ApiError::Timeout { .. }
                 | ApiError::Unavailable { .. }
+                | ApiError::LogMissing { .. }
                 | ApiError::TokenFile { .. }
                 | ApiError::InvalidToken { .. }
                 | ApiError::InvalidPermissions { .. }

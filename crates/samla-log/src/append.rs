@@ -297,6 +297,9 @@ impl Log {
                 Ok(Some((answer.message.seq, msg_id)))
             }
             Err(error) if error.err_code == codes::NO_MESSAGE_FOUND => Ok(None),
+            Err(error) if error.err_code == codes::STREAM_NOT_FOUND => {
+                Err(LogError::stream_missing(&self.inner.config.stream_name))
+            }
             Err(error) => Err(refused("aggregate lookup", error)),
         }
     }

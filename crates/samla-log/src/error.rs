@@ -87,6 +87,20 @@ pub enum LogError {
     #[error("the log is unavailable: {reason}; retry later with the same event id")]
     Unavailable { reason: String },
 
+    /// The log's stream does not exist on the server: it was deleted, or never created
+    /// there. Not an outage, so not retryable: waiting will not bring it back, and Samla
+    /// does not create it again while it runs, since a new stream would start an empty
+    /// history under read models folded from the old one.
+    #[error(
+        "log stream {stream} does not exist on this server: it was deleted, or never created \
+         here. Samla creates it only when a service that owns the log starts (samla serve, \
+         samla up), never while running, since a new stream would start an empty history: \
+         restore the stream from a backup (nats stream restore; deploy/README.md), or point at the server that holds it; to start \
+         over with an empty log instead, start the services again (they create it and \
+         rebuild their read models from it)"
+    )]
+    StreamMissing { stream: String },
+
     /// No answer in time. For an append the outcome is unknown: retry with the same event
     /// id, the log de-duplicates it.
     #[error(
@@ -113,13 +127,20 @@ impl LogError {
         }
     }
 
+    pub(crate) fn stream_missing(stream: impl Into<String>) -> Self {
+        LogError::StreamMissing {
+            stream: stream.into(),
+        }
+    }
+
     pub(crate) fn unavailable(reason: impl std::fmt::Display) -> Self {
         LogError::Unavailable {
             reason: reason.to_string(),
         }
     }
 
-    /// Whether retrying the same call later (with the same event id) can succeed.
+    /// Whether retrying the same call later (with the same event id) can succeed. A
+    /// missing stream ([`LogError::StreamMissing`]) is not: only a person can restore it.
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,

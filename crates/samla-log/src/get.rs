@@ -22,7 +22,8 @@ pub struct StoredEvent {
 }
 
 impl Log {
-    /// The event at `seq`, or `None` when the log has none there.
+    /// The event at `seq`, or `None` when the log has none there ([`LogError::StreamMissing`]
+    /// when the log's stream is gone).
     pub async fn get(&self, seq: u64) -> Result<Option<StoredEvent>, LogError> {
         #[derive(Deserialize)]
         struct Answer {
@@ -65,6 +66,9 @@ impl Log {
                 }))
             }
             Err(error) if error.err_code == codes::NO_MESSAGE_FOUND => Ok(None),
+            Err(error) if error.err_code == codes::STREAM_NOT_FOUND => {
+                Err(LogError::stream_missing(&self.inner.config.stream_name))
+            }
             Err(error) => Err(refused("event lookup", error)),
         }
     }

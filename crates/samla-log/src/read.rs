@@ -17,7 +17,9 @@
 
 use std::time::Duration;
 
+use async_nats::jetstream::ErrorCode;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
+use async_nats::jetstream::stream::ConsumerErrorKind;
 use futures::StreamExt;
 
 use proto_events::Timestamp;
@@ -178,8 +180,9 @@ pub struct Tail {
 
 impl Tail {
     /// The next record; waits for new events. Outages (no server, no stream leader) are
-    /// waited out with backoff and logged, never returned; the only error is a `Gap`
-    /// (sequences missing from the log), after which the tail goes on. It never ends.
+    /// waited out with backoff and logged, never returned, and so is a stream that is gone
+    /// (it may be restored); the only error is a `Gap` (sequences missing from the log),
+    /// after which the tail goes on. It never ends.
     pub async fn next(&mut self) -> Result<RawRecord, LogError> {
         loop {
             if let Some(item) = self.cursor.next().await {
@@ -204,7 +207,8 @@ impl Tail {
 
 impl Log {
     /// A bounded read. The end is fixed when it starts (`to_seq`, or the head then), so it
-    /// finishes even while appends continue.
+    /// finishes even while appends continue. An outage is waited out for a while, then
+    /// returned; a stream that is gone is [`LogError::StreamMissing`] at once.
     pub async fn read(&self, range: ReadRange) -> Result<Records, LogError> {
         let filter = self.filter_subject(&range.filter)?;
         let head = self.head().await?.last_seq;
@@ -338,8 +342,12 @@ impl Cursor {
                     }
                     Err(error) => {
                         failures += 1;
+                        // A bounded read ends at once when the stream is gone: waiting
+                        // will not bring it back. A tail waits on, as for an outage (and
+                        // says why), in case it is restored.
+                        let gone = matches!(error, LogError::StreamMissing { .. });
                         if let Some(patience) = self.patience
-                            && started.elapsed() >= patience
+                            && (gone || started.elapsed() >= patience)
                         {
                             return Some(Err(error));
                         }
@@ -458,8 +466,13 @@ impl Cursor {
             .jetstream
             .create_consumer_on_stream(config, &inner.config.stream_name)
             .await
-            .map_err(|error| {
-                LogError::unavailable(format!("cannot create a read consumer: {error}"))
+            .map_err(|error| match error.kind() {
+                ConsumerErrorKind::JetStream(answer)
+                    if answer.error_code() == ErrorCode::STREAM_NOT_FOUND =>
+                {
+                    LogError::stream_missing(&inner.config.stream_name)
+                }
+                _ => LogError::unavailable(format!("cannot create a read consumer: {error}")),
             })?;
         let name = consumer.cached_info().name.clone();
         if self.end_seq.is_some() && consumer.cached_info().num_pending == 0 {

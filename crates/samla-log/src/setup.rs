@@ -140,18 +140,16 @@ impl Log {
     /// Opens a log that exists already, as it is: for readers that do not own it (`samla
     /// verify`, `digest`, `report`), which cannot know how many replicas or what byte budget
     /// it was created with. Those two come from the server; every other field must still
-    /// match `config`. A missing stream is an error (a reader never creates the log).
+    /// match `config`. A missing stream is [`LogError::StreamMissing`] (a reader never
+    /// creates the log).
     pub async fn open_existing(
         connection: &Connection,
         config: LogConfig,
     ) -> Result<Log, LogError> {
         let stream = config.stream_name.clone();
-        let info = stream_info(connection, &stream).await?.ok_or_else(|| {
-            LogError::unavailable(format!(
-                "log stream {stream} does not exist on this server: start the service that \
-                 owns the log (samla serve or samla up) first, or point at its server"
-            ))
-        })?;
+        let info = stream_info(connection, &stream)
+            .await?
+            .ok_or_else(|| LogError::stream_missing(&stream))?;
         let number = |field: &str| info.config.get(field).and_then(Value::as_u64);
         let config = LogConfig {
             replicas: number("num_replicas")
@@ -164,12 +162,14 @@ impl Log {
     }
 
     /// The last sequence and the log's identity (stream name + creation time), for the
-    /// projector's rebuild check, plus the stream's size and current leader.
+    /// projector's rebuild check, plus the stream's size and current leader. A stream that
+    /// is gone is [`LogError::StreamMissing`], not an outage: nothing brings it back by
+    /// waiting.
     pub async fn head(&self) -> Result<Head, LogError> {
         let stream = &self.inner.config.stream_name;
         let info = stream_info(&self.inner.connection, stream)
             .await?
-            .ok_or_else(|| LogError::unavailable(format!("log stream {stream} does not exist")))?;
+            .ok_or_else(|| LogError::stream_missing(stream))?;
         let identity = identity_of(stream, &info)?;
         let last_recorded_at = match info.state.last_ts.as_deref() {
             Some(text) if info.state.last_seq > 0 => Some(

@@ -13,8 +13,10 @@ pub enum ProjectorError {
     /// Stored read models cannot be read back: rebuild them from the log.
     #[error("read models are corrupt and must be rebuilt: {0}")]
     Corrupt(String),
-    /// The log could not be read; retry when NATS is back.
-    #[error("the log is unavailable: {0}")]
+    /// The log could not be read: retry when NATS is back if the error
+    /// [is retryable](LogError::is_retryable); otherwise it says what a person must do (a
+    /// stream that is gone: [`LogError::StreamMissing`]).
+    #[error("reading the log: {0}")]
     Log(#[from] LogError),
     /// A replay asked for a sequence beyond the log's head: ask for at most `head`.
     #[error("sequence {asked} is beyond the log's head {head}")]

@@ -677,6 +677,46 @@ async fn a_stop_during_a_rebuild_is_clean_and_prompt() {
     ended.expect("join").expect("a stop is not a failure");
 }
 
+/// A rebuild whose log's stream is deleted while it waits for the log (the network died in
+/// its middle) ends once the server answers again, with `StreamMissing` naming the stream,
+/// rather than wait for the stream as for NATS to come back: for ever, or until the stall
+/// guard of a catch-up (two minutes) says the log is out of reach.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_whose_stream_is_deleted_ends_saying_so() {
+    let mut rebuild = DyingRebuild::start().await;
+    rebuild
+        .wait_for("rebuild reading from a dead network", |projector, relay| {
+            relay.spent() && projector.state() == engine::ReadyState::Rebuilding
+        })
+        .await;
+    let stream = rebuild.log.config().stream_name.clone();
+    let deleted = rebuild
+        .log
+        .connection()
+        .nats_client()
+        .request(format!("$JS.API.STREAM.DELETE.{stream}"), Bytes::new())
+        .await
+        .expect("delete the stream");
+    let answer = String::from_utf8_lossy(&deleted.payload);
+    assert!(answer.contains(r#""success":true"#), "{answer}");
+    rebuild.relay.revive();
+
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(30), rebuild.running)
+        .await
+        .expect("still rebuilding 30 s after its stream was deleted and the server answered");
+    let error = ended
+        .expect("join")
+        .expect_err("a rebuild without its stream");
+    assert!(
+        matches!(
+            &error,
+            samla_projector::ProjectorError::Log(samla_log::LogError::StreamMissing { stream: named })
+                if *named == stream
+        ),
+        "{error}"
+    );
+}
+
 /// Writes 4 KiB of garbage into a file at `at`.
 fn overwrite(path: &std::path::Path, at: u64) {
     use std::io::{Seek, Write};

@@ -3,7 +3,7 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0 | done |
-//! | 1 | failure (anything not below) |
+//! | 1 | failure (anything not below; for `samla projector`, also a log whose stream is gone, which no retry brings back) |
 //! | 2 | usage: a wrong flag or argument, a bad config file |
 //! | 3 | bad input: some events or rows were refused (each is reported; the good ones landed) |
 //! | 4 | unavailable: NATS or the Samla API could not be reached, or answered 503 |

@@ -237,10 +237,15 @@ pub async fn projector(args: ProjectorArgs) -> CliResult {
         .map_err(projector_failed)
 }
 
-/// A projector's error as the command's: the log out of reach is "unavailable" (exit 4).
+/// A projector's error as the command's: the log out of reach is "unavailable" (exit 4);
+/// a log whose stream is gone is a failure (exit 1), since trying again later will not
+/// bring it back.
 fn projector_failed(error: samla_projector::ProjectorError) -> CliError {
     use samla_projector::ProjectorError;
     match error {
+        ProjectorError::Log(samla_log::LogError::StreamMissing { .. }) => {
+            CliError::Failed(anyhow::Error::new(error))
+        }
         ProjectorError::Log(ref log) if log.is_retryable() => {
             CliError::Unavailable(error.to_string())
         }

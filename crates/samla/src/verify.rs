@@ -163,6 +163,9 @@ pub async fn open_as_projector(args: &crate::cli::LogConnectionArgs) -> CliResul
             urls.join(",")
         ))
     })?;
+    // A stream that is not there is "unavailable" too, as a stack not started is: to a
+    // reader it most often means the service that owns the log has not created it yet, or
+    // this is another server. The message names both that and a deleted stream.
     samla_log::Log::open_existing(&connection, samla_log::LogConfig::new(0))
         .await
         .map_err(|error| unavailable(format!("cannot open the log: {error}")))

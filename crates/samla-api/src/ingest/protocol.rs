@@ -124,6 +124,16 @@ impl ItemError {
             LogError::InvalidItem { .. } | LogError::Rejected { .. } => {
                 ItemError::new(codes::REJECTED, "", error.to_string())
             }
+            // Not `unavailable`, which tells the client to retry: the stream is gone until a
+            // person restores it. `internal` answers 503 over HTTP too, with the reason.
+            LogError::StreamMissing { .. } => {
+                tracing::error!(%error, "the ingest service cannot append: the log's stream is gone");
+                ItemError::new(
+                    codes::INTERNAL,
+                    "",
+                    format!("the ingest service cannot append the event: {error}"),
+                )
+            }
             other => {
                 tracing::error!(error = %other, "the ingest service could not append to the log");
                 ItemError::new(

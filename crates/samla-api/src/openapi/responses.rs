@@ -109,7 +109,9 @@ fn loading() -> ApiError {
 fn not_ready() -> Response {
     error_response(
         "The read models did not reach `min_seq` in time (`not_yet_applied`, retry), or \
-         are still loading after a start, or the log could not be read (`unavailable`).",
+         are still loading after a start, or the log could not be read (`unavailable`, \
+         retry), or the log's stream is gone (`log_missing`: retrying will not help until \
+         an operator restores it).",
         &[
             (
                 "not_yet_applied",
@@ -120,6 +122,15 @@ fn not_ready() -> Response {
                 },
             ),
             ("unavailable", loading()),
+            (
+                "log_missing",
+                ApiError::LogMissing {
+                    reason: samla_log::LogError::StreamMissing {
+                        stream: "SAMLA_LOG".into(),
+                    }
+                    .to_string(),
+                },
+            ),
         ],
     )
 }

@@ -151,6 +151,17 @@ fn unavailable(reason: impl Into<String>) -> ApiError {
     }
 }
 
+/// The log could not be read: out of reach (retry), or its stream is gone (a person must
+/// restore it, so no retry is suggested).
+fn log_unreadable(error: samla_log::LogError) -> ApiError {
+    match error {
+        samla_log::LogError::StreamMissing { .. } => ApiError::LogMissing {
+            reason: error.to_string(),
+        },
+        error => unavailable(format!("the log could not be read: {error}")),
+    }
+}
+
 /// Who asks: from `Authorization: Bearer`, or the dashboard's session cookie.
 pub fn principal(headers: &HeaderMap, tokens: &SharedTokens) -> Result<Principal, QueryError> {
     let unauthorized = || ApiError::Unauthorized;
@@ -281,11 +292,7 @@ async fn moment(
         });
     };
     if let ReplayPoint::KnownAtSeq(seq) = point {
-        let head = state
-            .log
-            .head()
-            .await
-            .map_err(|e| unavailable(format!("the log could not be read: {e}")))?;
+        let head = state.log.head().await.map_err(log_unreadable)?;
         if seq > head.last_seq {
             return Err(params::bad(
                 "at_seq",
@@ -300,7 +307,10 @@ async fn moment(
         .replayer
         .at_shared(point)
         .await
-        .map_err(|e| unavailable(format!("the replay could not be made: {e}")))?;
+        .map_err(|error| match error {
+            ProjectorError::Log(error) => log_unreadable(error),
+            error => unavailable(format!("the replay could not be made: {error}")),
+        })?;
     Ok(Moment {
         now: replayed.at,
         replay: Some(replayed),
@@ -392,9 +402,7 @@ pub async fn timeline_item(
     seq: u64,
     viewer: &Viewer,
 ) -> Result<Option<Value>, QueryError> {
-    let unavailable =
-        |e: samla_log::LogError| unavailable(format!("the log could not be read: {e}"));
-    let stored = log.get(seq).await.map_err(unavailable)?;
+    let stored = log.get(seq).await.map_err(log_unreadable)?;
     Ok(stored.and_then(|stored| {
         let envelope = proto_events::decode_msgpack(&stored.payload).ok()?;
         Some(event_json(seq, stored.recorded_at, &envelope, viewer))

@@ -19,8 +19,8 @@ use super::params::{
     TimelineParams,
 };
 use super::{
-    Caller, OperatorCaller, QueryError, QueryState, answer, moment, page, prepare, timeline_item,
-    unavailable, viewer_of,
+    Caller, OperatorCaller, QueryError, QueryState, answer, log_unreadable, moment, page, prepare,
+    timeline_item, unavailable, viewer_of,
 };
 use crate::openapi::responses::{OperatorErrors, OperatorReadErrors, ReadErrors};
 use crate::openapi::schemas::{ChainHead, Digest, Health, Quarantine, Readiness, Timeline};
@@ -152,10 +152,7 @@ pub(super) async fn chain(
     _caller: Caller,
 ) -> Result<Json<Value>, QueryError> {
     let mut chain = state.chain.lock().await;
-    let head = chain
-        .catch_up(&state.log)
-        .await
-        .map_err(|e| unavailable(format!("the log could not be read: {e}")))?;
+    let head = chain.catch_up(&state.log).await.map_err(log_unreadable)?;
     Ok(Json(json!({
         "seq": head.seq,
         "recorded_at": head.recorded_at,

@@ -1,15 +1,19 @@
 //! Every query route's errors through the router, without a socket, with their exact
 //! bodies: 401 without a known credential, 403 for the operator's routes, 400 naming the
-//! malformed parameter, 503 when `min_seq` is not reached in time, 404 and 405.
+//! malformed parameter, 503 when `min_seq` is not reached in time or the log's stream is
+//! gone, 404 and 405.
 
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use proto_events::vocab::{NeedCategory, Urgency};
 use proto_events::{AggregateId, AreaCode, IncidentId, OrgId, Status, Timestamp};
+use samla_api::query::QueryState;
+use samla_api::tokens::SharedTokens;
+use samla_projector::engine::Projector;
 use serde_json::Value;
 
-use crate::common::{Credential, call, error_body, fixture};
+use crate::common::{Credential, call, error_body, fixture, gateway_on_own_server};
 use crate::read_side::{read_side, unloaded_router};
 
 /// The routes under `/v1/incidents/{incident}/` that read the models (live aside).
@@ -444,6 +448,60 @@ async fn a_min_seq_beyond_the_head_is_503_not_yet_applied() {
         );
     }
     side.shut().await;
+}
+
+/// A log whose stream was deleted is not "unavailable, retry": a query that reads the log
+/// answers 503 `log_missing`, naming the stream and what to do, without `Retry-After`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_log_stream_is_503_log_missing_without_retry_after() {
+    // Its own server: this test deletes the stream.
+    let (server, gateway) = gateway_on_own_server().await;
+    let tokens = SharedTokens::fixed(fixture().tokens.clone());
+    let replay = tempfile::tempdir().expect("tempdir");
+    let router = samla_api::app(samla_api::AppState {
+        ingest: gateway.service.clone(),
+        tokens: tokens.clone(),
+        query: Some(
+            QueryState::new(
+                Projector::new(),
+                gateway.log.clone(),
+                tokens,
+                replay.path().join("replay"),
+            )
+            .expect("open the replay folder"),
+        ),
+    });
+    let stream = gateway.log.config().stream_name.clone();
+    let deleted = gateway
+        .log
+        .connection()
+        .nats_client()
+        .request(
+            format!("$JS.API.STREAM.DELETE.{stream}"),
+            bytes::Bytes::new(),
+        )
+        .await
+        .expect("delete the stream");
+    let answer = String::from_utf8_lossy(&deleted.payload);
+    assert!(answer.contains(r#""success":true"#), "{answer}");
+
+    let alfa = fixture().org_tokens["alfa"].clone();
+    let (status, headers, body) =
+        call(&router, "GET", "/v1/chain", Credential::Bearer(&alfa), None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let missing = samla_log::LogError::StreamMissing {
+        stream: stream.clone(),
+    };
+    assert_eq!(
+        body,
+        error_body(
+            "log_missing",
+            &format!("the log cannot be read: {missing}"),
+            None
+        )
+    );
+    assert!(headers.get("retry-after").is_none(), "{headers:?}");
+    drop(server);
 }
 
 #[tokio::test]

@@ -36,6 +36,59 @@ async fn the_stream_refuses_purge_delete_rollup_and_ttl() {
     assert_eq!(records[0].msg_id(), Some("kept"));
 }
 
+/// A log whose stream was deleted says so, and not as an outage: the head, a lookup, a
+/// bounded read already under way and a reader's open all answer `StreamMissing` at once
+/// (a read does not first wait out its patience), and it is not retryable, so callers that
+/// wait for the log to come back (the projector's rebuild) do not wait for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_stream_is_missing_not_unavailable() {
+    let log = open_shared("deleted").await;
+    let first = log
+        .append(item(&log, "org-a", "n1", "first", "first", None))
+        .await
+        .expect("append");
+    // Made before the stream goes; its consumer is made at the first `next`.
+    let mut records = log
+        .read(ReadRange::span(1, first.seq))
+        .await
+        .expect("start read");
+    let jetstream = async_nats::jetstream::new(log.connection().nats_client().clone());
+    jetstream
+        .delete_stream(&log.config().stream_name)
+        .await
+        .expect("delete the stream");
+
+    let missing = LogError::StreamMissing {
+        stream: "T_DELETED".to_owned(),
+    };
+    let started = Instant::now();
+    let head = log.head().await.expect_err("head of a deleted stream");
+    assert_eq!(head, missing);
+    assert!(!head.is_retryable());
+    assert!(head.to_string().contains("deleted"), "{head}");
+    assert_eq!(log.get(first.seq).await.expect_err("lookup"), missing);
+    match records.next().await {
+        Some(Err(error)) => assert_eq!(error, missing),
+        other => panic!("a read of a deleted stream gave {other:?}"),
+    }
+    assert_eq!(
+        log.read(ReadRange::span(1, first.seq))
+            .await
+            .expect_err("a new read"),
+        missing
+    );
+    let reader = Log::open_existing(log.connection(), own_config("deleted", 64 * MIB))
+        .await
+        .expect_err("a reader's open");
+    assert_eq!(reader, missing);
+    // Well under a bounded read's 30 s patience: nothing waited for the stream.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_stream_is_refused_at_start_naming_the_field() {
     let connection = connect_to(&[NatsServer::shared().client_url()]).await;

@@ -56,7 +56,8 @@ pub(super) async fn rebuild(
     // happens at the head, and following the tail covers the rest. A pass the log's
     // absence ends is taken up again where it stopped, once the log is back: what was
     // folded stays folded, and a rebuild of a large crisis is not thrown away because
-    // NATS restarted in its middle.
+    // NATS restarted in its middle. A stream that is gone (`LogError::StreamMissing`) is not
+    // an absence to wait out: it ends the rebuild, naming the stream and what to do.
     let mut pause = RETRY_FIRST;
     loop {
         let from = building.applied_seq() + 1;
@@ -226,7 +227,8 @@ async fn read_and_prepare(
 ///
 /// A log out of reach is waited for, as the log's reads wait for it, until `shutdown`
 /// (then [`ProjectorError::Stopped`]): a NATS restart must not end a projector because a
-/// batch it held when the server went away carried a correction.
+/// batch it held when the server went away carried a correction. A stream that is gone is
+/// not waited for.
 pub(super) async fn fetch(
     log: &Log,
     seqs: Vec<u64>,
