@@ -32,7 +32,7 @@ use samla_log::{Log, ReadFilter};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::error::ProjectorError;
-use crate::folder::Folder;
+use crate::folder::{BatchOutcome, Folder};
 use crate::models::{FOLD_NAME, FOLD_VERSION, ReadModels};
 use crate::prepare::{Prepared, RawEvent, prepare};
 use crate::store::{KvStore, SledStore};
@@ -90,9 +90,10 @@ pub struct EngineConfig {
     /// folds without reading rows back; a larger one holds about this many rows (~1 KB
     /// each at most) plus one write window, and reads the rows it touches again.
     pub resident_rows: usize,
-    /// How long [`catch_up_and_digest`] waits with nothing applied (the log out of reach,
-    /// say) before it gives up with [`ProjectorError::Stalled`]: it looks every this long,
-    /// so it gives up between once and twice this after the last progress. A projector that follows
+    /// How long [`catch_up_and_digest`] waits with no event consumed (applied, quarantined
+    /// or skipped; the log out of reach, say) before it gives up with
+    /// [`ProjectorError::Stalled`]: it looks every this long, so it gives up between once
+    /// and twice this after the last progress. A projector that follows
     /// the log waits for it however long it takes.
     pub catch_up_stall: Duration,
 }
@@ -813,16 +814,7 @@ async fn apply_prepared(
         change
     });
     let metrics = &projector.metrics;
-    metrics
-        .applied_events
-        .fetch_add(outcome.applied, Ordering::Relaxed);
-    metrics
-        .quarantined_events
-        .fetch_add(outcome.quarantined, Ordering::Relaxed);
-    metrics
-        .skipped_events
-        .fetch_add(outcome.skipped, Ordering::Relaxed);
-    metrics.batches.fetch_add(1, Ordering::Relaxed);
+    count_batch(metrics, &outcome);
     if outcome.last_seq > 0 {
         metrics
             .applied_seq
@@ -841,6 +833,23 @@ async fn apply_prepared(
     Ok(changed_rows)
 }
 
+/// Counts one folded batch: every event it consumed, applied, quarantined or skipped, and
+/// the batch. Following the log and rebuilding count alike, so that a long run of events
+/// that are all quarantined is progress to [`catch_up_and_digest`]'s stall check, not a
+/// stall.
+fn count_batch(metrics: &Metrics, outcome: &BatchOutcome) {
+    metrics
+        .applied_events
+        .fetch_add(outcome.applied, Ordering::Relaxed);
+    metrics
+        .quarantined_events
+        .fetch_add(outcome.quarantined, Ordering::Relaxed);
+    metrics
+        .skipped_events
+        .fetch_add(outcome.skipped, Ordering::Relaxed);
+    metrics.batches.fetch_add(1, Ordering::Relaxed);
+}
+
 /// A backed row could not be read while folding: the fold may have taken it as missing,
 /// so the engine stops before writing anything; started again, it reopens the store.
 fn unreadable(fault: String) -> ProjectorError {
@@ -852,8 +861,8 @@ fn unreadable(fault: String) -> ProjectorError {
 
 /// Runs the projector headless until it has applied the log's head as it was at start,
 /// stops it, and returns the digest of its read models and its checkpoint. For the crash
-/// tests and `--digest-at-head`. Gives up with [`ProjectorError::Stalled`] when nothing is
-/// applied for [`EngineConfig::catch_up_stall`].
+/// tests and `--digest-at-head`. Gives up with [`ProjectorError::Stalled`] when no event is
+/// consumed (applied, quarantined or skipped) for [`EngineConfig::catch_up_stall`].
 pub async fn catch_up_and_digest(
     log: Log,
     config: EngineConfig,
@@ -875,7 +884,7 @@ pub async fn catch_up_and_digest(
             let now = projector.progress();
             if now == seen {
                 return Err(ProjectorError::Stalled(format!(
-                    "nothing was applied for over {stall:?} (applied up to {} of the log's {head}): \
+                    "no event was applied or quarantined for over {stall:?} (applied up to {} of the log's {head}): \
                      the log may be out of reach; check that its NATS server runs and can be \
                      reached from here, then start again",
                     projector.applied_seq()
@@ -896,22 +905,4 @@ pub async fn catch_up_and_digest(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_catch_up_writes_after_its_events_its_changed_rows_or_its_interval() {
-        let mut config = EngineConfig::new("unused");
-        config.write_every = 1_000;
-        config.write_rows = 300;
-        config.write_interval = Duration::from_secs(2);
-        let soon = Duration::from_millis(10);
-        assert!(!config.coalesced_write_due(999, 299, soon));
-        assert!(config.coalesced_write_due(1_000, 10, soon), "events");
-        assert!(config.coalesced_write_due(20, 300, soon), "changed rows");
-        assert!(
-            config.coalesced_write_due(1, 1, Duration::from_secs(2)),
-            "interval"
-        );
-    }
-}
+mod tests;

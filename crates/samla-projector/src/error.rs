@@ -21,7 +21,7 @@ pub enum ProjectorError {
     /// A replay asked for a sequence beyond the log's head: ask for at most `head`.
     #[error("sequence {asked} is beyond the log's head {head}")]
     BeyondHead { asked: u64, head: u64 },
-    /// A catch-up to the head applied nothing for too long (the log out of reach, say).
+    /// A catch-up to the head consumed no event for too long (the log out of reach, say).
     #[error("the catch-up stalled: {0}")]
     Stalled(String),
     /// Shutting down.

@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 use samla_log::{Log, ReadRange, Records};
 use tokio::sync::{mpsc, watch};
 
-use super::{EngineConfig, Projector, mark_store, next_folder, set_current, unreadable};
+use super::{
+    EngineConfig, Projector, count_batch, mark_store, next_folder, set_current, unreadable,
+};
 use crate::error::ProjectorError;
 use crate::folder::Folder;
 use crate::prepare::{Prepared, RawEvent, prepare};
@@ -87,10 +89,9 @@ pub(super) async fn rebuild(
                 if let Some(fault) = building.models.fault() {
                     return Err(unreadable(fault));
                 }
-                projector
-                    .metrics
-                    .applied_events
-                    .fetch_add(outcome.applied, Ordering::Relaxed);
+                // Quarantined events count as progress as much as applied ones: a long
+                // run of malformed events is not a stall.
+                count_batch(&projector.metrics, &outcome);
                 let changed_rows = building.models.changed_rows();
                 if config.coalesced_write_due(unwritten, changed_rows, last_write.elapsed()) {
                     let changes = building.drain_changes();
