@@ -543,7 +543,11 @@ async fn run_returning_store(
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| ProjectorError::Storage(e.to_string()))?;
     let _data_dir_lock = lock_data_dir(&config.data_dir)?;
-    let head = log.head().await?;
+    // A request to a log that may be out of reach: a stop does not wait for its timeout.
+    let head = tokio::select! {
+        head = log.head() => head?,
+        _ = shutdown.wait_for(|stop| *stop) => return Ok(None),
+    };
     projector
         .metrics
         .head_seq

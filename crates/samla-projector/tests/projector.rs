@@ -677,6 +677,41 @@ async fn a_stop_during_a_rebuild_is_clean_and_prompt() {
     ended.expect("join").expect("a stop is not a failure");
 }
 
+/// A stop asked for while the projector starts with its log out of reach (the connection
+/// open, nothing coming back) is a clean stop, and a prompt one: not a wait for its request
+/// for the log's head to time out, then an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_while_the_log_is_away_at_the_start_is_clean_and_prompt() {
+    let server = NatsServer::start().expect("nats-server");
+    let relay =
+        samla_testkit::Relay::start(std::net::SocketAddr::from(([127, 0, 0, 1], server.port())));
+    // Requests wait a minute for an answer: far longer than the stop may take.
+    let options = ConnectOptions {
+        request_timeout: std::time::Duration::from_secs(60),
+        ..ConnectOptions::default()
+    };
+    let connection = samla_log::connect(&[format!("nats://{}", relay.address())], options)
+        .await
+        .expect("connect through the relay");
+    let log = Log::open(&connection, LogConfig::new(1 << 30))
+        .await
+        .expect("open log");
+    relay.silence_held();
+    let folder = tempfile::tempdir().expect("tempdir");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(engine::run(
+        engine::Projector::new(),
+        log,
+        EngineConfig::new(folder.path()),
+        stopped,
+    ));
+    let _ = stop.send(true);
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), running)
+        .await
+        .expect("still starting 10 s after the stop");
+    ended.expect("join").expect("a stop is not a failure");
+}
+
 /// A rebuild whose log's stream is deleted while it waits for the log (the network died in
 /// its middle) ends once the server answers again, with `StreamMissing` naming the stream,
 /// rather than wait for the stream as for NATS to come back: for ever, or until the stall

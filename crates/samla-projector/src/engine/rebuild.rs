@@ -20,7 +20,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use samla_log::{Log, ReadRange, Records};
+use samla_log::{Log, LogError, ReadRange, Records};
 use tokio::sync::{mpsc, watch};
 
 use super::{
@@ -64,11 +64,15 @@ pub(super) async fn rebuild(
     loop {
         let from = building.applied_seq() + 1;
         let passed = async {
-            let target = log.head().await?.last_seq;
-            if target < from {
+            // Asking for the head and starting the read are requests to a log that may be
+            // out of reach, each waiting up to its timeout: a stop does not wait for them.
+            let started = tokio::select! {
+                started = start_pass(log, from) => started?,
+                _ = shutdown.wait_for(|stop| *stop) => return Err(ProjectorError::Stopped),
+            };
+            let Some(records) = started else {
                 return Ok(true);
-            }
-            let records = log.read(ReadRange::span(from, target)).await?;
+            };
             let (sender, mut receiver) = mpsc::channel(PREPARED_AHEAD);
             let _reader = AbortOnDrop(tokio::spawn(read_and_prepare(
                 records,
@@ -129,6 +133,16 @@ pub(super) async fn rebuild(
     set_current(&config.data_dir, &fresh)?;
     tracing::info!(applied = building.applied_seq(), folder = %fresh.display(), "rebuild reached the head; swapped in");
     Ok((store, building))
+}
+
+/// The read of one pass: from `from` to the log's head now, or `None` when the head is
+/// below `from` (nothing new since the last pass).
+async fn start_pass(log: &Log, from: u64) -> Result<Option<Records>, LogError> {
+    let target = log.head().await?.last_seq;
+    if target < from {
+        return Ok(None);
+    }
+    log.read(ReadRange::span(from, target)).await.map(Some)
 }
 
 /// The first wait before a pass, or a lookup, the log's absence ended is tried again.

@@ -89,3 +89,38 @@ async fn a_rebuild_of_quarantined_events_is_progress() {
         MALFORMED
     );
 }
+
+/// A stop asked for while a rebuild pass starts with the log out of reach (the connection
+/// open, nothing coming back) ends the rebuild at once, cleanly, rather than after its
+/// requests for the head and the read time out. Called directly: through [`run`], the
+/// run's own request for the head comes first, and a log that goes away later reaches a
+/// pass's start only by timing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_while_a_rebuild_pass_starts_is_prompt() {
+    let server = NatsServer::start().expect("nats-server");
+    let relay =
+        samla_testkit::Relay::start(std::net::SocketAddr::from(([127, 0, 0, 1], server.port())));
+    // Requests wait a minute for an answer: far longer than the stop may take.
+    let options = ConnectOptions {
+        request_timeout: Duration::from_secs(60),
+        ..ConnectOptions::default()
+    };
+    let log = open_log(&format!("nats://{}", relay.address()), options).await;
+    relay.silence_held();
+    let data = tempfile::tempdir().expect("tempdir");
+    let config = EngineConfig::new(data.path());
+    let (stop, mut stopped) = watch::channel(false);
+    let rebuilding = tokio::spawn(async move {
+        let current = config.data_dir.join("models-1");
+        rebuild(&Projector::new(), &log, &config, &current, &mut stopped)
+            .await
+            .map(drop)
+    });
+    let _ = stop.send(true);
+
+    let ended = tokio::time::timeout(Duration::from_secs(10), rebuilding)
+        .await
+        .expect("still rebuilding 10 s after the stop");
+    let ended = ended.expect("join");
+    assert!(matches!(ended, Err(ProjectorError::Stopped)), "{ended:?}");
+}
