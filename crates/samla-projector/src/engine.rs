@@ -856,7 +856,7 @@ fn count_batch(metrics: &Metrics, outcome: &BatchOutcome) {
 
 /// A backed row could not be read while folding: the fold may have taken it as missing,
 /// so the engine stops before writing anything; started again, it reopens the store.
-fn unreadable(fault: String) -> ProjectorError {
+fn unreadable(fault: crate::table::Fault) -> ProjectorError {
     ProjectorError::Storage(format!(
         "a read-model row could not be read ({fault}); stopped before writing what was \
          folded from it"

@@ -159,10 +159,10 @@ impl IdIndex {
             .as_deref()
             .and_then(|value| Block::from_stored(first, value));
         if block.is_none() {
-            backing.note_fault(format!(
+            backing.note_fault(crate::table::Fault::undecodable(format!(
                 "{}: the id block is missing or malformed",
                 String::from_utf8_lossy(&key)
-            ));
+            )));
         }
         Arc::new(block.unwrap_or_default())
     }

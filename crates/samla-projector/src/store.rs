@@ -149,8 +149,14 @@ pub(crate) fn from_sled(error: sled::Error) -> ProjectorError {
     }
 }
 
+/// What a read-model error that says nothing against the folder adds: the engine stops
+/// rather than rebuild beside it.
+pub(crate) const FOLDER_LEFT_AS_IT_IS: &str = "the folder was left as it is; fix the cause \
+     (its permissions, free space, the open-file limit, the disk) and start again, or move \
+     the folder away to rebuild the read models from the log";
+
 /// Whether `error` says the data is unreadable, rather than that it could not be reached.
-fn is_corrupt(error: &sled::Error) -> bool {
+pub(crate) fn is_corrupt(error: &sled::Error) -> bool {
     match error {
         sled::Error::Corruption { .. }
         | sled::Error::Unsupported(_)
@@ -211,10 +217,7 @@ impl SledStore {
                         ProjectorError::Corrupt(format!("cannot open {path}: {error}"))
                     } else {
                         ProjectorError::Storage(format!(
-                            "cannot open {path}: {error}: the folder was left as it is; fix \
-                             the cause (its permissions, free space, the open-file limit, \
-                             the disk) and start again, or move the folder away to rebuild \
-                             the read models from the log"
+                            "cannot open {path}: {error}: {FOLDER_LEFT_AS_IT_IS}"
                         ))
                     });
                 }

@@ -34,6 +34,9 @@ use crate::error::ProjectorError;
 use crate::store::Change;
 use crate::visibility::SliceId;
 
+mod fault;
+pub use fault::Fault;
+
 /// Which picture: one incident, actual events or an exercise or test, viewed apart.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct Scope {
@@ -162,12 +165,13 @@ pub trait TrackedTable {
 
 /// The store behind backed tables: the read-model tree, read where a row is not in
 /// memory. A read that fails (an I/O error, a row that does not decode) is kept as the
-/// backing's fault: the engine checks it after every batch and stops before it writes
-/// anything folded from a row it could not read.
+/// backing's [`Fault`]: the engine checks it after every batch and stops before it writes
+/// anything folded from a row it could not read, and a load of the read models sorts it
+/// into damage (rebuild) or a store out of reach (stop).
 #[derive(Clone)]
 pub struct Backing {
     tree: sled::Tree,
-    fault: Arc<Mutex<Option<String>>>,
+    fault: Arc<Mutex<Option<Fault>>>,
     reads: Arc<ReadCounts>,
 }
 
@@ -214,19 +218,19 @@ impl Backing {
     }
 
     /// The first read that failed, if one did.
-    pub fn fault(&self) -> Option<String> {
+    pub fn fault(&self) -> Option<Fault> {
         self.fault
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
             .clone()
     }
 
-    pub(crate) fn note_fault(&self, what: String) {
-        tracing::error!(fault = %what, "a read-model row could not be read from the store");
+    pub(crate) fn note_fault(&self, fault: Fault) {
+        tracing::error!(%fault, "a read-model row could not be read from the store");
         self.fault
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
-            .get_or_insert(what);
+            .get_or_insert(fault);
     }
 
     /// The stored value at `key` as it is, counted as a read of the fold's (for a table
@@ -234,7 +238,7 @@ impl Backing {
     pub(crate) fn read_raw(&self, key: &[u8]) -> Option<sled::IVec> {
         let started = std::time::Instant::now();
         let found = self.tree.get(key).unwrap_or_else(|error| {
-            self.note_fault(format!("{}: {error}", String::from_utf8_lossy(key)));
+            self.note_fault(Fault::sled(String::from_utf8_lossy(key), error));
             None
         });
         self.count_read(started);
@@ -251,7 +255,7 @@ impl Backing {
         std::iter::from_fn(move || match entries.next()? {
             Ok(entry) => Some(entry),
             Err(error) => {
-                self.note_fault(format!("reading the store: {error}"));
+                self.note_fault(Fault::sled("reading the store", error));
                 None
             }
         })
@@ -272,7 +276,7 @@ impl Backing {
             Ok(Some(bytes)) => self.decode(key, &bytes),
             Ok(None) => None,
             Err(error) => {
-                self.note_fault(format!("{}: {error}", String::from_utf8_lossy(key)));
+                self.note_fault(Fault::sled(String::from_utf8_lossy(key), error));
                 None
             }
         }
@@ -281,10 +285,10 @@ impl Backing {
     fn decode<V: DeserializeOwned>(&self, key: &[u8], bytes: &[u8]) -> Option<V> {
         rmp_serde::from_slice(bytes)
             .map_err(|error| {
-                self.note_fault(format!(
+                self.note_fault(Fault::undecodable(format!(
                     "{}: the stored row does not decode: {error}",
                     String::from_utf8_lossy(key)
-                ));
+                )));
             })
             .ok()
     }
@@ -633,7 +637,8 @@ impl<K: TableKey, V: DeserializeOwned> Iterator for Stored<K, V> {
             let (key, bytes) = match self.iter.next()? {
                 Ok(entry) => entry,
                 Err(error) => {
-                    self.backing.note_fault(format!("reading a table: {error}"));
+                    self.backing
+                        .note_fault(Fault::sled("reading a table", error));
                     return None;
                 }
             };
@@ -641,8 +646,10 @@ impl<K: TableKey, V: DeserializeOwned> Iterator for Stored<K, V> {
                 .ok()
                 .and_then(K::decode);
             let Some(decoded) = decoded else {
-                self.backing
-                    .note_fault(format!("{}: malformed key", String::from_utf8_lossy(&key)));
+                self.backing.note_fault(Fault::undecodable(format!(
+                    "{}: malformed key",
+                    String::from_utf8_lossy(&key)
+                )));
                 continue;
             };
             if let Some(row) = self.backing.decode(&key, &bytes) {
@@ -1011,9 +1018,11 @@ mod tests {
             .as_ref()
             .and_then(Backing::fault)
             .expect("a fault");
+        let text = fault.to_string();
         assert!(
-            fault.contains("m/t/a/actual/x/net") && fault.contains("does not decode"),
-            "{fault}"
+            text.contains("m/t/a/actual/x/net") && text.contains("does not decode"),
+            "{text}"
         );
+        assert!(fault.is_damage(), "bytes that do not decode are damage");
     }
 }

@@ -34,7 +34,7 @@ use crate::gauge::Gauge;
 use crate::recorded::Recorded;
 use crate::store::Change;
 use crate::store::{KvStore, SledStore};
-use crate::table::{Backing, RowKey, Scope, Table, TableKey, TrackedTable};
+use crate::table::{Backing, Fault, RowKey, Scope, Table, TableKey, TrackedTable};
 use crate::views::picture::figures::{Counted, PictureFigures};
 use crate::visibility::{SliceId, slice_of};
 
@@ -260,16 +260,28 @@ impl ReadModels {
     /// ([`Table::in_memory`]: slices, incidents, organisations, quarantine) is backed by
     /// the store, holding in memory only the rows changed since the last completed write
     /// (and the timeline's chunks of the newest range: see [`timeline::Chunks`]). The tables kept in
-    /// memory are loaded, every stored row is read once (a row that cannot be read fails
-    /// here, so the engine rebuilds), and the picture's figures are worked out from the
-    /// rows.
+    /// memory are loaded, every stored row is read once (a row that is damaged fails here
+    /// as [`ProjectorError::Corrupt`], so the engine rebuilds; one sled cannot read for a
+    /// reason that says nothing against the data, as [`ProjectorError::Storage`], so it
+    /// stops: see [`Fault::into_load_error`]), and the picture's figures are worked out
+    /// from the rows.
     ///
     /// When the backed tables hold at most `resident_rows` rows, they are read into memory
     /// whole, and the store is not read again until rows leave memory (see
     /// [`ReadModels::evict_over`]).
     pub fn open(store: &SledStore, resident_rows: usize) -> Result<Self, ProjectorError> {
+        Self::open_backed_by(store, &store.backing(), resident_rows)
+    }
+
+    /// [`ReadModels::open`], the backed tables read through `backing` (the store's own but
+    /// in tests, which give it one that fails).
+    fn open_backed_by(
+        store: &SledStore,
+        backing: &Backing,
+        resident_rows: usize,
+    ) -> Result<Self, ProjectorError> {
         let mut models = ReadModels::new();
-        models.attach_all(&store.backing(), false);
+        models.attach_all(backing, false);
         let whole: Vec<Vec<u8>> = models
             .tables_mut()
             .iter()
@@ -287,8 +299,11 @@ impl ReadModels {
             }
         }
         models.picture = crate::views::picture::figures::rebuilt(&models);
+        // A row that does not decode, or that sled finds damaged, is corruption (the
+        // engine rebuilds); a store sled could not read (permissions, too many open files,
+        // the disk) says nothing against the folder (the engine stops, leaving it).
         match models.fault() {
-            Some(fault) => Err(ProjectorError::Corrupt(fault)),
+            Some(fault) => Err(fault.into_load_error()),
             None => Ok(models),
         }
     }
@@ -336,7 +351,7 @@ impl ReadModels {
 
     /// The first read of a backed row that failed, if one did: what was folded since may
     /// rest on a row taken as missing, so nothing more may be written.
-    pub fn fault(&self) -> Option<String> {
+    pub fn fault(&self) -> Option<Fault> {
         self.backing.as_ref().and_then(Backing::fault)
     }
 
@@ -603,5 +618,32 @@ mod tests {
         marks.remove(5);
         marks.remove(9);
         assert!(marks.is_empty());
+    }
+
+    /// Backed rows sled cannot read while the read models load, for a reason that says
+    /// nothing against the data, fail the load with `Storage` (the engine stops and leaves
+    /// the folder), not `Corrupt` (which it rebuilds over, meeting the same cause). Here
+    /// the backing's tree is dropped from under its handle, which sled answers with
+    /// `CollectionNotFound`: the one such error a test can cause (an I/O error on a file
+    /// sled holds open cannot be).
+    #[test]
+    fn a_store_sled_cannot_read_while_loading_is_storage_not_corruption() {
+        let folder = tempfile::tempdir().expect("tempdir");
+        let store = SledStore::open(folder.path()).expect("sled");
+        let other = sled::Config::new()
+            .temporary(true)
+            .open()
+            .expect("a second sled");
+        let gone = other.open_tree("gone").expect("tree");
+        assert!(other.drop_tree("gone").expect("drop the tree"));
+
+        let error = ReadModels::open_backed_by(&store, &Backing::new(gone), 10)
+            .expect_err("a load through a tree that is gone");
+        assert!(matches!(error, ProjectorError::Storage(_)), "{error}");
+        let text = error.to_string();
+        assert!(
+            text.contains("could not be read") && text.contains("left as it is"),
+            "{text}"
+        );
     }
 }

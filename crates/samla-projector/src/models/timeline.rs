@@ -30,7 +30,7 @@ use imbl::OrdMap;
 
 use crate::error::ProjectorError;
 use crate::store::Change;
-use crate::table::{Backing, Changed, RowKey, Scope, Table, TableKey, TrackedTable};
+use crate::table::{Backing, Changed, Fault, RowKey, Scope, Table, TableKey, TrackedTable};
 use crate::visibility::SliceId;
 use proto_events::{Envelope, Timestamp};
 
@@ -365,7 +365,7 @@ impl Chunks {
     fn decode_stored(backing: &Backing, key: &str, value: &[u8]) -> Option<Postings> {
         let postings = Postings::from_stored(value);
         if postings.is_none() {
-            backing.note_fault(format!("{key}: malformed postings"));
+            backing.note_fault(Fault::undecodable(format!("{key}: malformed postings")));
         }
         postings
     }
@@ -545,7 +545,7 @@ impl TrackedTable for Chunks {
         for (key, value) in backing.scan_prefix_raw(CHUNK_PREFIX.as_bytes()) {
             let text = String::from_utf8_lossy(&key);
             if TimelineKey::parse(&text).is_none() {
-                backing.note_fault(format!("{text}: malformed key"));
+                backing.note_fault(Fault::undecodable(format!("{text}: malformed key")));
             }
             Self::decode_stored(backing, &text, &value);
             stored += 1;
