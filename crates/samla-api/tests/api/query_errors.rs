@@ -8,13 +8,10 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use proto_events::vocab::{NeedCategory, Urgency};
 use proto_events::{AggregateId, AreaCode, IncidentId, OrgId, Status, Timestamp};
-use samla_api::query::QueryState;
-use samla_api::tokens::SharedTokens;
-use samla_projector::engine::Projector;
 use serde_json::Value;
 
 use crate::common::{Credential, call, error_body, fixture, gateway_on_own_server};
-use crate::read_side::{read_side, unloaded_router};
+use crate::read_side::{read_side, router_without_projector, unloaded_router};
 
 /// The routes under `/v1/incidents/{incident}/` that read the models (live aside).
 const INCIDENT_ROUTES: [&str; 10] = [
@@ -456,21 +453,8 @@ async fn a_min_seq_beyond_the_head_is_503_not_yet_applied() {
 async fn a_deleted_log_stream_is_503_log_missing_without_retry_after() {
     // Its own server: this test deletes the stream.
     let (server, gateway) = gateway_on_own_server().await;
-    let tokens = SharedTokens::fixed(fixture().tokens.clone());
     let replay = tempfile::tempdir().expect("tempdir");
-    let router = samla_api::app(samla_api::AppState {
-        ingest: gateway.service.clone(),
-        tokens: tokens.clone(),
-        query: Some(
-            QueryState::new(
-                Projector::new(),
-                gateway.log.clone(),
-                tokens,
-                replay.path().join("replay"),
-            )
-            .expect("open the replay folder"),
-        ),
-    });
+    let router = router_without_projector(&gateway, replay.path().join("replay"));
     let stream = gateway.log.config().stream_name.clone();
     let deleted = gateway
         .log

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use tower::ServiceExt as _;
 
 use crate::common::{
-    envelope, fixture, gateway, json as to_json, org_id, post_json, seq, test_config,
+    Gateway, envelope, fixture, gateway, json as to_json, org_id, post_json, seq, test_config,
 };
 
 /// A gateway with a projector in the same process, on its own read-model folder.
@@ -69,22 +69,26 @@ pub async fn read_side(folder: &std::path::Path) -> ReadSide {
 /// `wait`, a query that waits for the read models gives up after it (503).
 pub async fn unloaded_router(wait: Duration) -> Router {
     let gateway = gateway(test_config()).await;
+    // Never replays (nothing is ever loaded), but the folder must exist while it runs.
+    router_without_projector(
+        &gateway,
+        tempfile::tempdir().expect("a temporary folder").keep(),
+    )
+    .layer(axum::Extension(samla_api::query::MinSeqWait(wait)))
+}
+
+/// The router of `gateway` with a read side over a projector that never runs, replaying
+/// into `replay`.
+pub fn router_without_projector(gateway: &Gateway, replay: std::path::PathBuf) -> Router {
     let tokens = SharedTokens::fixed(fixture().tokens.clone());
-    let state = AppState {
+    app(AppState {
         ingest: gateway.service.clone(),
         tokens: tokens.clone(),
-        // Never replays (nothing is ever loaded), but the folder must exist while it runs.
         query: Some(
-            QueryState::new(
-                Projector::new(),
-                gateway.log.clone(),
-                tokens,
-                tempfile::tempdir().expect("a temporary folder").keep(),
-            )
-            .expect("open the replay folder"),
+            QueryState::new(Projector::new(), gateway.log.clone(), tokens, replay)
+                .expect("open the replay folder"),
         ),
-    };
-    app(state).layer(axum::Extension(samla_api::query::MinSeqWait(wait)))
+    })
 }
 
 impl ReadSide {
